@@ -1,0 +1,18 @@
+#include "services/common/flags.h"
+
+#include "absl/flags/flag.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:0",
+          "host:port to serve gRPC on; port 0 picks a free port");
+ABSL_FLAG(std::string, port_file, "",
+          "if set, the bound port is written to this file once serving");
+ABSL_FLAG(std::string, log_level, "info",
+          "trace, debug, info, warn, error or off");
+ABSL_FLAG(int, shutdown_grace_seconds, 10,
+          "seconds in-flight calls get to finish after SIGTERM/SIGINT");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "PEM certificate this process presents (TLS when set)");
+ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of --tls_cert_file");
+ABSL_FLAG(std::string, tls_ca_file, "",
+          "PEM CA bundle: servers require client certificates signed by it "
+          "(mutual TLS); clients verify servers with it");

@@ -1,0 +1,23 @@
+#ifndef PARLEY_SERVICES_COMMON_FLAGS_H_
+#define PARLEY_SERVICES_COMMON_FLAGS_H_
+
+#include <string>
+
+#include "absl/flags/declare.h"
+
+// Flags every Parley server shares. Each role adds its own in its main.cc.
+
+// host:port to serve gRPC on; port 0 picks a free port.
+ABSL_DECLARE_FLAG(std::string, listen);
+// Writes the bound port to this file once serving (for tests and scripts).
+ABSL_DECLARE_FLAG(std::string, port_file);
+// trace, debug, info, warn, error or off.
+ABSL_DECLARE_FLAG(std::string, log_level);
+// Seconds to let in-flight calls finish after SIGTERM/SIGINT.
+ABSL_DECLARE_FLAG(int, shutdown_grace_seconds);
+// PEM files for TLS; see services/common/tls.h.
+ABSL_DECLARE_FLAG(std::string, tls_cert_file);
+ABSL_DECLARE_FLAG(std::string, tls_key_file);
+ABSL_DECLARE_FLAG(std::string, tls_ca_file);
+
+#endif  // PARLEY_SERVICES_COMMON_FLAGS_H_

@@ -1,0 +1,137 @@
+#include "services/common/server_bootstrap.h"
+
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "services/common/flags.h"
+#include "services/common/logging.h"
+#include "services/common/version.h"
+#include "spdlog/spdlog.h"
+
+namespace parley {
+namespace {
+
+sigset_t ShutdownSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  return signals;
+}
+
+std::string VersionString() {
+  return absl::StrCat("Parley ", kParleyVersion, " (API ", kParleyApiVersion,
+                      ")\n");
+}
+
+}  // namespace
+
+void InitServerProcess(int argc, char** argv, absl::string_view role,
+                       absl::string_view usage) {
+  absl::FlagsUsageConfig config;
+  config.version_string = &VersionString;
+  absl::SetFlagsUsageConfig(config);
+  absl::SetProgramUsageMessage(usage);
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  if (positional.size() > 1) {
+    std::fprintf(stderr,
+                 "%s takes no positional arguments (got '%s'); see --help\n",
+                 argv[0], positional[1]);
+    std::exit(2);
+  }
+  if (absl::Status logging = InitLogging(role, absl::GetFlag(FLAGS_log_level));
+      !logging.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(logging.message()).c_str());
+    std::exit(2);
+  }
+  // Block the shutdown signals in this thread before any other thread
+  // exists, so every thread inherits the mask and only sigwait sees them.
+  sigset_t signals = ShutdownSignals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+}
+
+int WaitForShutdownSignal() {
+  sigset_t signals = ShutdownSignals();
+  int received = 0;
+  while (sigwait(&signals, &received) != 0) {
+  }
+  return received;
+}
+
+ServerOptions ServerOptionsFromFlags(absl::string_view role) {
+  ServerOptions options;
+  options.role = std::string(role);
+  options.listen_address = absl::GetFlag(FLAGS_listen);
+  options.tls = TlsFilesFromFlags();
+  options.port_file = absl::GetFlag(FLAGS_port_file);
+  options.shutdown_grace =
+      absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
+  return options;
+}
+
+absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
+    const ServerOptions& options, const std::vector<grpc::Service*>& services) {
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      MakeServerCredentials(options.tls);
+  if (!credentials.ok()) return credentials.status();
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(options.listen_address, *credentials, &port);
+  for (grpc::Service* service : services) builder.RegisterService(service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen_address,
+                     ": is the address valid and the port free? (--listen)"));
+  }
+  if (!options.port_file.empty()) {
+    std::ofstream out(options.port_file, std::ios::trunc);
+    out << port << "\n";
+    if (!out) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot write --port_file '", options.port_file, "'"));
+    }
+  }
+  spdlog::info("{} serving on port {} ({})", options.role, port,
+               options.tls.enabled() ? "TLS" : "plaintext");
+  return std::unique_ptr<GrpcServer>(
+      new GrpcServer(options, std::move(server), port));
+}
+
+GrpcServer::GrpcServer(ServerOptions options,
+                       std::unique_ptr<grpc::Server> server, int port)
+    : options_(std::move(options)), server_(std::move(server)), port_(port) {
+  SetServing(false);
+}
+
+GrpcServer::~GrpcServer() { Shutdown(); }
+
+void GrpcServer::SetServing(bool serving) {
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  if (health == nullptr) return;
+  health->SetServingStatus(serving);
+}
+
+void GrpcServer::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  SetServing(false);
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.shutdown_grace));
+  server_->Wait();
+}
+
+}  // namespace parley

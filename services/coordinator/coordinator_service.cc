@@ -1,0 +1,277 @@
+#include "services/coordinator/coordinator_service.h"
+
+#include <memory>
+
+#include "services/common/grpc_status.h"
+#include "services/coordinator/broadcast_log.h"
+
+namespace parley::coordinator {
+namespace {
+
+// Watch streams end (ABORTED) when this many events wait for a reader.
+constexpr size_t kMaxQueuedWatchEvents = 10000;
+
+grpc::ServerUnaryReactor* Reply(grpc::CallbackServerContext* context,
+                                const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+template <typename Response>
+grpc::ServerUnaryReactor* Reply(grpc::CallbackServerContext* context,
+                                absl::StatusOr<Response> result,
+                                Response* response) {
+  if (result.ok()) *response = std::move(*result);
+  return Reply(context, result.status());
+}
+
+// Streams one group's broadcast to one subscriber. All its state is guarded
+// by the group stream's lock, which also orders it against publishers.
+class SubscribeReactor : public grpc::ServerWriteReactor<v1::BroadcastEvent>,
+                         public BroadcastSubscriber,
+                         public ClosableStream {
+ public:
+  SubscribeReactor(std::shared_ptr<GroupStream> stream,
+                   const v1::SubscribeRequest& request,
+                   const BroadcastLimits& limits, StreamRegistry* registry)
+      : stream_(std::move(stream)), limits_(limits), registry_(registry) {
+    {
+      absl::MutexLock lock(&stream_->mu());
+      cursor_ = StartSubscription(stream_->log(), request.has_resume_after()
+                                                      ? &request.resume_after()
+                                                      : nullptr);
+      stream_->AddSubscriberLocked(this);
+      WriteNextLocked();
+    }
+    registry_->Add(this);
+  }
+
+  void OnStreamChangedLocked() override { WriteNextLocked(); }
+
+  void Close(const grpc::Status& status) override {
+    absl::MutexLock lock(&stream_->mu());
+    FinishLocked(status);
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&stream_->mu());
+    writing_ = false;
+    if (!ok) {
+      FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "write failed"));
+      return;
+    }
+    WriteNextLocked();
+  }
+
+  void OnCancel() override {
+    absl::MutexLock lock(&stream_->mu());
+    FinishLocked(grpc::Status::CANCELLED);
+  }
+
+  void OnDone() override {
+    stream_->RemoveSubscriber(this);
+    registry_->Remove(this);
+    delete this;
+  }
+
+ private:
+  void WriteNextLocked() {
+    if (writing_ || finished_) return;
+    if (!finishing_ && stream_->closed()) {
+      FinishLocked(grpc::Status(
+          grpc::StatusCode::UNAVAILABLE,
+          "the group's stream closed (group deleted or coordinator "
+          "stopping); subscribe again"));
+      return;
+    }
+    if (finishing_) {
+      finished_ = true;
+      Finish(final_status_);
+      return;
+    }
+    if (NextBroadcastEvent(stream_->log(), limits_.max_subscriber_lag,
+                           limits_.max_batch, &cursor_, &event_)) {
+      writing_ = true;
+      StartWrite(&event_);
+    }
+  }
+
+  void FinishLocked(const grpc::Status& status) {
+    if (finishing_) return;
+    finishing_ = true;
+    final_status_ = status;
+    WriteNextLocked();
+  }
+
+  const std::shared_ptr<GroupStream> stream_;
+  const BroadcastLimits limits_;
+  StreamRegistry* const registry_;
+  SubscriptionCursor cursor_;
+  v1::BroadcastEvent event_;
+  bool writing_ = false;
+  bool finishing_ = false;
+  bool finished_ = false;
+  grpc::Status final_status_;
+};
+
+}  // namespace
+
+grpc::ServerUnaryReactor* CoordinatorService::CreateGroup(
+    grpc::CallbackServerContext* context, const v1::CreateGroupRequest* request,
+    v1::ServerGroup* response) {
+  return Reply(context, core_->CreateGroup(*request), response);
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::GetGroup(
+    grpc::CallbackServerContext* context, const v1::GetGroupRequest* request,
+    v1::ServerGroup* response) {
+  return Reply(context, core_->GetGroup(*request), response);
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::ListGroups(
+    grpc::CallbackServerContext* context, const v1::ListGroupsRequest*,
+    v1::ListGroupsResponse* response) {
+  *response = core_->ListGroups();
+  return Reply(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::UpdateGroup(
+    grpc::CallbackServerContext* context, const v1::UpdateGroupRequest* request,
+    v1::ServerGroup* response) {
+  return Reply(context, core_->UpdateGroup(*request), response);
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::DeleteGroup(
+    grpc::CallbackServerContext* context, const v1::DeleteGroupRequest* request,
+    v1::DeleteGroupResponse*) {
+  return Reply(context, core_->DeleteGroup(*request));
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::Join(
+    grpc::CallbackServerContext* context, const v1::JoinRequest* request,
+    v1::JoinResponse* response) {
+  return Reply(context, core_->Join(*request), response);
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::Heartbeat(
+    grpc::CallbackServerContext* context, const v1::HeartbeatRequest* request,
+    v1::HeartbeatResponse* response) {
+  return Reply(context, core_->Heartbeat(*request), response);
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::Leave(
+    grpc::CallbackServerContext* context, const v1::LeaveRequest* request,
+    v1::LeaveResponse*) {
+  return Reply(context, core_->Leave(*request));
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::ListMembers(
+    grpc::CallbackServerContext* context, const v1::ListMembersRequest* request,
+    v1::MembershipView* response) {
+  return Reply(context, core_->ListMembers(*request), response);
+}
+
+grpc::ServerWriteReactor<v1::MembershipEvent>*
+CoordinatorService::WatchMembership(grpc::CallbackServerContext*,
+                                    const v1::WatchMembershipRequest* request) {
+  if (absl::Status s =
+          core_->ValidateMemberFilter(request->group(), request->role());
+      !s.ok()) {
+    return new FailedStreamWriter<v1::MembershipEvent>(ToGrpcStatus(s));
+  }
+  auto* writer = new QueuedStreamWriter<v1::MembershipEvent>(
+      &streams_, kMaxQueuedWatchEvents);
+  Membership& membership = core_->membership();
+  v1::MembershipEvent full_view;
+  uint64_t id = membership.Watch(
+      request->group(), request->role(),
+      [writer](const v1::MembershipEvent& event) { writer->Push(event); },
+      &full_view);
+  writer->Begin(std::move(full_view),
+                [&membership, id] { membership.Unwatch(id); });
+  return writer;
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::Publish(
+    grpc::CallbackServerContext* context, const v1::PublishRequest* request,
+    v1::PublishResponse* response) {
+  return Reply(context, core_->Publish(*request), response);
+}
+
+grpc::ServerWriteReactor<v1::BroadcastEvent>* CoordinatorService::Subscribe(
+    grpc::CallbackServerContext*, const v1::SubscribeRequest* request) {
+  absl::StatusOr<std::shared_ptr<GroupStream>> stream =
+      core_->StreamForSubscribe(*request);
+  if (!stream.ok()) {
+    return new FailedStreamWriter<v1::BroadcastEvent>(
+        ToGrpcStatus(stream.status()));
+  }
+  return new SubscribeReactor(std::move(*stream), *request,
+                              core_->broadcast().limits(), &streams_);
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::GetConfig(
+    grpc::CallbackServerContext* context, const v1::GetConfigRequest* request,
+    v1::ConfigEntry* response) {
+  return Reply(context, core_->GetConfig(*request), response);
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::ListConfig(
+    grpc::CallbackServerContext* context, const v1::ListConfigRequest* request,
+    v1::ListConfigResponse* response) {
+  return Reply(context, core_->ListConfig(*request), response);
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::SetConfig(
+    grpc::CallbackServerContext* context, const v1::SetConfigRequest* request,
+    v1::ConfigEntry* response) {
+  return Reply(context, core_->SetConfig(*request), response);
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::DeleteConfig(
+    grpc::CallbackServerContext* context,
+    const v1::DeleteConfigRequest* request,
+    v1::DeleteConfigResponse* response) {
+  return Reply(context, core_->DeleteConfig(*request), response);
+}
+
+grpc::ServerWriteReactor<v1::ConfigEvent>* CoordinatorService::WatchConfig(
+    grpc::CallbackServerContext*, const v1::WatchConfigRequest* request) {
+  if (absl::Status s = core_->ValidateWatchPrefix(request->prefix()); !s.ok()) {
+    return new FailedStreamWriter<v1::ConfigEvent>(ToGrpcStatus(s));
+  }
+  auto* writer =
+      new QueuedStreamWriter<v1::ConfigEvent>(&streams_, kMaxQueuedWatchEvents);
+  ConfigStore& config = core_->config();
+  v1::ConfigEvent snapshot;
+  uint64_t id = config.Watch(
+      request->prefix(),
+      [writer](const v1::ConfigEvent& event) { writer->Push(event); },
+      &snapshot);
+  writer->Begin(std::move(snapshot), [&config, id] { config.Unwatch(id); });
+  return writer;
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::GetPartitionTable(
+    grpc::CallbackServerContext* context, const v1::GetPartitionTableRequest*,
+    v1::PartitionTable* response) {
+  *response = core_->GetPartitionTable();
+  return Reply(context, absl::OkStatus());
+}
+
+grpc::ServerWriteReactor<v1::PartitionTable>*
+CoordinatorService::WatchPartitionTable(grpc::CallbackServerContext*,
+                                        const v1::WatchPartitionTableRequest*) {
+  auto* writer = new QueuedStreamWriter<v1::PartitionTable>(
+      &streams_, kMaxQueuedWatchEvents);
+  PartitionTableManager& table = core_->table();
+  v1::PartitionTable current;
+  uint64_t id = table.Watch(
+      [writer](const v1::PartitionTable& next) { writer->Push(next); },
+      &current);
+  writer->Begin(std::move(current), [&table, id] { table.Unwatch(id); });
+  return writer;
+}
+
+}  // namespace parley::coordinator
