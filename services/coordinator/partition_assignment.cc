@@ -55,7 +55,7 @@ class Assigner {
         member_(static_cast<size_t>(partitions) * n_, 0),
         load_(n_, 0),
         target_(n_, 0),
-        fresh_(n_, false),
+        overshoot_(n_, 0),
         previous_primary_(partitions, -1) {
     node_hash_.reserve(n_);
     for (const std::string& node : nodes_) {
@@ -96,13 +96,13 @@ class Assigner {
     });
     for (int i = 0; i < n_; ++i) {
       target_[order[i]] = base + (i < extra ? 1 : 0);
-      fresh_[i] = load_[i] == 0;
     }
-    floor_ = base;
     ceil_ = base + (extra > 0 ? 1 : 0);
   }
 
-  // Fills every partition up to r_ replicas, preferring nodes below target.
+  // Fills every partition up to r_ replicas with nodes below target. If all
+  // such nodes already replicate a partition, even via a chain of swaps, a
+  // least loaded node overshoots its target instead.
   void FillOpenSlots() {
     for (int p = 0; p < p_; ++p) {
       while (static_cast<int>(lists_[p].size()) < r_) {
@@ -110,6 +110,7 @@ class Assigner {
         if (node < 0) {
           if (RepairBlockedSlot(p)) continue;
           node = LeastLoadedOutside(p);
+          if (load_[node] >= target_[node]) ++overshoot_[node];
         }
         Add(p, node, /*added=*/true);
       }
@@ -118,9 +119,8 @@ class Assigner {
 
   // Moves replicas from nodes above target to nodes below it, preferring to
   // undo this computation's additions, then non-primary replicas. Surviving
-  // replicas move only onto fresh nodes or to fix an imbalance of more than
-  // one replica beyond [floor_, ceil_]: when a tight fill had to overload a
-  // node by one, moving data to fix that would defeat minimal movement.
+  // replicas are not moved to undo a fill overshoot up to ceil_ + 1: the data
+  // movement would cost more than the slight imbalance.
   void ShedExcess() {
     for (int a = 0; a < n_; ++a) {
       if (load_[a] <= target_[a]) continue;
@@ -132,11 +132,14 @@ class Assigner {
                                 PairHash(p, a), p);
       }
       std::sort(candidates.begin(), candidates.end());
+      const int tolerated =
+          std::min(target_[a] + overshoot_[a], std::max(target_[a], ceil_ + 1));
       for (const auto& candidate : candidates) {
         if (load_[a] <= target_[a]) break;
-        const int p = std::get<3>(candidate);
         const bool added = std::get<0>(candidate) == 0;
-        const int b = PickReceiver(p, added ? -1 : a);
+        if (!added && load_[a] <= tolerated) break;
+        const int p = std::get<3>(candidate);
+        const int b = PickReceiver(p);
         if (b < 0) continue;
         Remove(p, a);
         Add(p, b, /*added=*/true);
@@ -280,15 +283,10 @@ class Assigner {
   }
 
   // The below-target node not in `p` furthest below target (ties: hash), or -1.
-  // If `giver` >= 0, only nodes that may take a surviving replica from it.
-  int PickReceiver(int p, int giver = -1) const {
+  int PickReceiver(int p) const {
     int best = -1;
     for (int node = 0; node < n_; ++node) {
       if (Deficit(node) <= 0 || IsMember(p, node)) continue;
-      if (giver >= 0 && !fresh_[node] && load_[giver] <= ceil_ + 1 &&
-          load_[node] >= floor_ - 1) {
-        continue;
-      }
       if (best < 0 || Deficit(node) > Deficit(best) ||
           (Deficit(node) == Deficit(best) &&
            PairHash(p, node) < PairHash(p, best))) {
@@ -367,8 +365,7 @@ class Assigner {
   std::vector<uint8_t> member_;  // [p * n_ + node] != 0 iff node replicates p.
   std::vector<int> load_;        // Replicas held per node.
   std::vector<int> target_;      // Replicas each node should hold.
-  std::vector<bool> fresh_;      // Per node: held no surviving replica.
-  int floor_ = 0;                // floor(p_ * r_ / n_).
+  std::vector<int> overshoot_;   // Fill placements beyond target, per node.
   int ceil_ = 0;                 // ceil(p_ * r_ / n_).
   std::vector<int> previous_primary_;  // Per partition; -1 if none or dead.
 };
