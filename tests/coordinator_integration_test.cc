@@ -113,7 +113,7 @@ TEST_F(CoordinatorTest, GroupsGetDistinctChannelsAndDuplicatesAreRefused) {
   ASSERT_TRUE(CreateGroup("callcenter", &callcenter).ok());
   EXPECT_NE(web.broadcast_channel(), callcenter.broadcast_channel());
   EXPECT_EQ(web.settings().cache_type(), v1::DISTRIBUTED);
-  EXPECT_EQ(web.settings().session_timeout_seconds(), 300u);
+  EXPECT_EQ(web.settings().session_timeout_seconds().value(), 300u);
 
   v1::ServerGroup mobile;
   grpc::Status taken = CreateGroup("mobile", &mobile, web.broadcast_channel());

@@ -68,8 +68,10 @@ int WaitForShutdownSignal() {
   return received;
 }
 
-ServerOptions ServerOptionsFromFlags(absl::string_view role) {
+ServerOptions ServerOptionsFromFlags(
+    absl::string_view role, std::vector<std::string> health_service_names) {
   ServerOptions options;
+  options.health_service_names = std::move(health_service_names);
   options.role = std::string(role);
   options.listen_address = absl::GetFlag(FLAGS_listen);
   options.tls = TlsFilesFromFlags();
@@ -123,7 +125,10 @@ GrpcServer::~GrpcServer() { Shutdown(); }
 void GrpcServer::SetServing(bool serving) {
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   if (health == nullptr) return;
-  health->SetServingStatus(serving);
+  health->SetServingStatus("", serving);
+  for (const std::string& name : options_.health_service_names) {
+    health->SetServingStatus(name, serving);
+  }
 }
 
 void GrpcServer::Shutdown() {

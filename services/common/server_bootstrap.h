@@ -32,10 +32,14 @@ struct ServerOptions {
   TlsFiles tls;
   std::string port_file;
   absl::Duration shutdown_grace = absl::Seconds(10);
+  // Full names of the served services (e.g. "parley.v1.Coordinator"), each
+  // reported by grpc.health.v1 next to the server as a whole ("").
+  std::vector<std::string> health_service_names;
 };
 
 // Reads ServerOptions from the shared flags (services/common/flags.h).
-ServerOptions ServerOptionsFromFlags(absl::string_view role);
+ServerOptions ServerOptionsFromFlags(
+    absl::string_view role, std::vector<std::string> health_service_names);
 
 // A running gRPC server with health checking (grpc.health.v1) and server
 // reflection, serving the given services.

@@ -290,7 +290,7 @@ absl::StatusOr<v1::ConfigEntry> CoordinatorCore::SetConfig(
   if (absl::Status s = CheckValueSize(request.value()); !s.ok()) return s;
   ConfigWrite write{request.path(), request.value(), std::nullopt};
   if (request.has_expected_version()) {
-    write.expected_version = request.expected_version();
+    write.expected_version = request.expected_version().value();
   }
   absl::StatusOr<uint64_t> revision =
       config_->Transact([&](const ConfigStore::View& view)
@@ -317,7 +317,7 @@ absl::StatusOr<v1::DeleteConfigResponse> CoordinatorCore::DeleteConfig(
   }
   ConfigWrite write{request.path(), std::nullopt, std::nullopt};
   if (request.has_expected_version()) {
-    write.expected_version = request.expected_version();
+    write.expected_version = request.expected_version().value();
   }
   absl::StatusOr<uint64_t> revision =
       config_->Transact([&](const ConfigStore::View& view)

@@ -49,27 +49,28 @@ absl::Status CheckCacheType(v1::CacheType type) {
 
 // Checks the set fields of `settings`.
 absl::Status CheckSettings(const v1::GroupSettings& settings) {
-  if (settings.has_cache_type()) {
+  if (settings.cache_type() != v1::CACHE_TYPE_UNSPECIFIED) {
     if (absl::Status s = CheckCacheType(settings.cache_type()); !s.ok()) {
       return s;
     }
   }
   if (settings.has_session_timeout_seconds() &&
-      (settings.session_timeout_seconds() < 1 ||
-       settings.session_timeout_seconds() > kMaxSessionTimeoutSeconds)) {
+      (settings.session_timeout_seconds().value() < 1 ||
+       settings.session_timeout_seconds().value() >
+           kMaxSessionTimeoutSeconds)) {
     return absl::InvalidArgumentError(
         absl::StrCat("settings.session_timeout_seconds must be from 1 to ",
                      kMaxSessionTimeoutSeconds, ", not ",
-                     settings.session_timeout_seconds()));
+                     settings.session_timeout_seconds().value()));
   }
   if (settings.has_near_cache_max_entries() &&
-      settings.near_cache_max_entries() > kMaxNearCacheEntries) {
+      settings.near_cache_max_entries().value() > kMaxNearCacheEntries) {
     return absl::InvalidArgumentError(
         absl::StrCat("settings.near_cache_max_entries must be at most ",
                      kMaxNearCacheEntries));
   }
   if (settings.has_segmentation_max_wait_ms() &&
-      settings.segmentation_max_wait_ms() > kMaxSegmentationWaitMs) {
+      settings.segmentation_max_wait_ms().value() > kMaxSegmentationWaitMs) {
     return absl::InvalidArgumentError(
         absl::StrCat("settings.segmentation_max_wait_ms must be at most ",
                      kMaxSegmentationWaitMs));
@@ -115,11 +116,11 @@ std::optional<v1::ServerGroup> ReadGroup(const ConfigStore::View& view,
     }
     return value;
   };
-  settings->set_session_timeout_seconds(
+  settings->mutable_session_timeout_seconds()->set_value(
       read_number(kTimeoutKey, kDefaultSessionTimeoutSeconds));
-  settings->set_near_cache_max_entries(
+  settings->mutable_near_cache_max_entries()->set_value(
       read_number(kNearCacheKey, kDefaultNearCacheMaxEntries));
-  settings->set_segmentation_max_wait_ms(
+  settings->mutable_segmentation_max_wait_ms()->set_value(
       read_number(kSegmentationWaitKey, kDefaultSegmentationMaxWaitMs));
   const v1::ConfigEntry* created = view.Find(SettingPath(name, kCreateTimeKey));
   int64_t seconds = 0;
@@ -154,29 +155,47 @@ std::optional<std::string> ChannelHolder(const ConfigStore::View& view,
   return std::nullopt;
 }
 
+// Copies the set fields of `from` over `to`. (MergeFrom would skip a
+// wrapper holding 0.)
+void OverlaySettings(const v1::GroupSettings& from, v1::GroupSettings* to) {
+  if (from.cache_type() != v1::CACHE_TYPE_UNSPECIFIED) {
+    to->set_cache_type(from.cache_type());
+  }
+  if (from.has_session_timeout_seconds()) {
+    *to->mutable_session_timeout_seconds() = from.session_timeout_seconds();
+  }
+  if (from.has_near_cache_max_entries()) {
+    *to->mutable_near_cache_max_entries() = from.near_cache_max_entries();
+  }
+  if (from.has_segmentation_max_wait_ms()) {
+    *to->mutable_segmentation_max_wait_ms() = from.segmentation_max_wait_ms();
+  }
+}
+
 // Writes for every set field of `settings`.
 void AppendSettingWrites(absl::string_view name,
                          const v1::GroupSettings& settings,
                          std::vector<ConfigWrite>* writes) {
-  if (settings.has_cache_type()) {
+  if (settings.cache_type() != v1::CACHE_TYPE_UNSPECIFIED) {
     writes->push_back({SettingPath(name, kCacheTypeKey),
                        v1::CacheType_Name(settings.cache_type()),
                        std::nullopt});
   }
   if (settings.has_session_timeout_seconds()) {
     writes->push_back({SettingPath(name, kTimeoutKey),
-                       absl::StrCat(settings.session_timeout_seconds()),
+                       absl::StrCat(settings.session_timeout_seconds().value()),
                        std::nullopt});
   }
   if (settings.has_near_cache_max_entries()) {
     writes->push_back({SettingPath(name, kNearCacheKey),
-                       absl::StrCat(settings.near_cache_max_entries()),
+                       absl::StrCat(settings.near_cache_max_entries().value()),
                        std::nullopt});
   }
   if (settings.has_segmentation_max_wait_ms()) {
-    writes->push_back({SettingPath(name, kSegmentationWaitKey),
-                       absl::StrCat(settings.segmentation_max_wait_ms()),
-                       std::nullopt});
+    writes->push_back(
+        {SettingPath(name, kSegmentationWaitKey),
+         absl::StrCat(settings.segmentation_max_wait_ms().value()),
+         std::nullopt});
   }
 }
 
@@ -203,7 +222,7 @@ absl::StatusOr<v1::ServerGroup> GroupRegistry::Create(
     return s;
   }
   if (absl::Status s = CheckSettings(request.settings()); !s.ok()) return s;
-  if (request.has_broadcast_channel()) {
+  if (request.broadcast_channel() != 0) {
     if (absl::Status s = CheckChannel(request.broadcast_channel()); !s.ok()) {
       return s;
     }
@@ -218,7 +237,7 @@ absl::StatusOr<v1::ServerGroup> GroupRegistry::Create(
               absl::StrCat("server group '", name, "' already exists"));
         }
         uint32_t channel = 0;
-        if (request.has_broadcast_channel()) {
+        if (request.broadcast_channel() != 0) {
           channel = request.broadcast_channel();
           if (std::optional<std::string> holder =
                   ChannelHolder(view, channel)) {
@@ -238,10 +257,13 @@ absl::StatusOr<v1::ServerGroup> GroupRegistry::Create(
         }
         v1::GroupSettings settings;
         settings.set_cache_type(kDefaultCacheType);
-        settings.set_session_timeout_seconds(kDefaultSessionTimeoutSeconds);
-        settings.set_near_cache_max_entries(kDefaultNearCacheMaxEntries);
-        settings.set_segmentation_max_wait_ms(kDefaultSegmentationMaxWaitMs);
-        settings.MergeFrom(request.settings());
+        settings.mutable_session_timeout_seconds()->set_value(
+            kDefaultSessionTimeoutSeconds);
+        settings.mutable_near_cache_max_entries()->set_value(
+            kDefaultNearCacheMaxEntries);
+        settings.mutable_segmentation_max_wait_ms()->set_value(
+            kDefaultSegmentationMaxWaitMs);
+        OverlaySettings(request.settings(), &settings);
         std::vector<ConfigWrite> writes;
         writes.push_back({SettingPath(name, kChannelKey), absl::StrCat(channel),
                           uint64_t{0}});
@@ -291,7 +313,7 @@ absl::StatusOr<v1::ServerGroup> GroupRegistry::Update(
     return s;
   }
   if (absl::Status s = CheckSettings(request.settings()); !s.ok()) return s;
-  if (request.has_broadcast_channel()) {
+  if (request.broadcast_channel() != 0) {
     if (absl::Status s = CheckChannel(request.broadcast_channel()); !s.ok()) {
       return s;
     }
@@ -302,7 +324,7 @@ absl::StatusOr<v1::ServerGroup> GroupRegistry::Update(
                             -> absl::StatusOr<std::vector<ConfigWrite>> {
         std::optional<v1::ServerGroup> current = ReadGroup(view, name);
         if (!current.has_value()) return NoSuchGroup(name);
-        if (request.has_expected_version() &&
+        if (request.expected_version() != 0 &&
             request.expected_version() != current->version()) {
           return absl::AbortedError(absl::StrCat(
               "group '", name, "' is at version ", current->version(),
@@ -310,7 +332,7 @@ absl::StatusOr<v1::ServerGroup> GroupRegistry::Update(
               "; read it again and retry"));
         }
         std::vector<ConfigWrite> writes;
-        if (request.has_broadcast_channel() &&
+        if (request.broadcast_channel() != 0 &&
             request.broadcast_channel() != current->broadcast_channel()) {
           uint32_t channel = request.broadcast_channel();
           if (std::optional<std::string> holder =

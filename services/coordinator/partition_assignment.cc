@@ -159,6 +159,39 @@ class Assigner {
     std::sort(partition_order.begin(), partition_order.end(), [](int x, int y) {
       return std::make_pair(Mix64(x), x) < std::make_pair(Mix64(y), y);
     });
+    // Direct promotions from nodes above their primary target to nodes below
+    // theirs (ceil targets go to the nodes with the most primaries), first in
+    // partitions whose primary changed anyway. Cheap, and usually enough.
+    std::vector<int> order(n_);
+    for (int i = 0; i < n_; ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](int a, int b) {
+      return std::make_tuple(-primaries[a], node_hash_[a], a) <
+             std::make_tuple(-primaries[b], node_hash_[b], b);
+    });
+    std::vector<int> target(n_);
+    for (int i = 0; i < n_; ++i) {
+      target[order[i]] = p_ / n_ + (i < p_ % n_ ? 1 : 0);
+    }
+    for (bool changed_only : {true, false}) {
+      for (int p : partition_order) {
+        const int u = lists_[p][0].node;
+        if (primaries[u] <= target[u]) continue;
+        if (changed_only && u == previous_primary_[p]) continue;
+        int best = -1;
+        for (size_t pos = 1; pos < lists_[p].size(); ++pos) {
+          const int w = lists_[p][pos].node;
+          if (primaries[w] >= target[w]) continue;
+          if (best < 0 ||
+              primaries[w] - target[w] < primaries[best] - target[best]) {
+            best = w;
+          }
+        }
+        if (best < 0) continue;
+        Promote(p, best);
+        --primaries[u];
+        ++primaries[best];
+      }
+    }
     std::vector<std::vector<int>> primary_of(n_);
     std::vector<int> cost(n_);
     std::vector<bool> done(n_);
