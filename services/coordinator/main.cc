@@ -45,8 +45,10 @@ int main(int argc, char** argv) {
 
   parley::coordinator::CoordinatorService service(core->get());
   absl::StatusOr<std::unique_ptr<parley::GrpcServer>> server =
-      parley::GrpcServer::Start(parley::ServerOptionsFromFlags("coordinator"),
-                                {&service});
+      parley::GrpcServer::Start(
+          parley::ServerOptionsFromFlags(
+              "coordinator", {parley::v1::Coordinator::service_full_name()}),
+          {&service});
   if (!server.ok()) {
     spdlog::critical("cannot start: {}", server.status().ToString());
     parley::FlushLogs();
