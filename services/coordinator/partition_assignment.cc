@@ -151,109 +151,47 @@ class Assigner {
   // most one between nodes, changing as few previous primaries as possible.
   void BalancePrimaries() {
     if (r_ < 2) return;
-    std::vector<int> primaries(n_, 0);
-    for (int p = 0; p < p_; ++p) ++primaries[lists_[p][0].node];
-    // Partitions in a fixed pseudo-random order, so promotions spread out.
-    std::vector<int> partition_order(p_);
-    for (int p = 0; p < p_; ++p) partition_order[p] = p;
-    std::sort(partition_order.begin(), partition_order.end(), [](int x, int y) {
-      return std::make_pair(Mix64(x), x) < std::make_pair(Mix64(y), y);
-    });
-    // Direct promotions from nodes above their primary target to nodes below
-    // theirs (ceil targets go to the nodes with the most primaries), first in
-    // partitions whose primary changed anyway. Cheap, and usually enough.
+    primaries_.assign(n_, 0);
+    for (int p = 0; p < p_; ++p) ++primaries_[lists_[p][0].node];
+    partition_order_.resize(p_);
+    for (int p = 0; p < p_; ++p) partition_order_[p] = p;
+    std::sort(
+        partition_order_.begin(), partition_order_.end(), [](int x, int y) {
+          return std::make_pair(Mix64(x), x) < std::make_pair(Mix64(y), y);
+        });
+    // Ceil targets go to the nodes that already have the most primaries.
     std::vector<int> order(n_);
     for (int i = 0; i < n_; ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](int a, int b) {
-      return std::make_tuple(-primaries[a], node_hash_[a], a) <
-             std::make_tuple(-primaries[b], node_hash_[b], b);
+    std::sort(order.begin(), order.end(), [this](int a, int b) {
+      return std::make_tuple(-primaries_[a], node_hash_[a], a) <
+             std::make_tuple(-primaries_[b], node_hash_[b], b);
     });
     std::vector<int> target(n_);
     for (int i = 0; i < n_; ++i) {
       target[order[i]] = p_ / n_ + (i < p_ % n_ ? 1 : 0);
     }
+    std::vector<bool> source(n_);
+    std::vector<bool> sink(n_);
+    // Moving primaries only among partitions whose primary changed anyway
+    // (dead or new) is free; then direct promotions; then general chains.
     for (bool changed_only : {true, false}) {
-      for (int p : partition_order) {
-        const int u = lists_[p][0].node;
-        if (primaries[u] <= target[u]) continue;
-        if (changed_only && u == previous_primary_[p]) continue;
-        int best = -1;
-        for (size_t pos = 1; pos < lists_[p].size(); ++pos) {
-          const int w = lists_[p][pos].node;
-          if (primaries[w] >= target[w]) continue;
-          if (best < 0 ||
-              primaries[w] - target[w] < primaries[best] - target[best]) {
-            best = w;
-          }
+      PromoteDirectly(target, changed_only);
+      while (true) {
+        for (int i = 0; i < n_; ++i) {
+          source[i] = primaries_[i] > target[i];
+          sink[i] = primaries_[i] < target[i];
         }
-        if (best < 0) continue;
-        Promote(p, best);
-        --primaries[u];
-        ++primaries[best];
+        if (!PromoteAlongChain(source, sink, /*changed_only=*/true)) break;
       }
     }
-    std::vector<std::vector<int>> primary_of(n_);
-    std::vector<int> cost(n_);
-    std::vector<bool> done(n_);
-    std::vector<int> parent_node(n_);
-    std::vector<int> parent_partition(n_);
-    std::deque<int> queue;
     while (true) {
       const int max_count =
-          *std::max_element(primaries.begin(), primaries.end());
-      const int min_count =
-          *std::min_element(primaries.begin(), primaries.end());
-      if (max_count - min_count <= 1) return;
-      for (auto& list : primary_of) list.clear();
-      for (int p : partition_order) primary_of[lists_[p][0].node].push_back(p);
-      // 0-1 breadth-first search from the nodes with the most primaries along
-      // "u is primary of a partition that w replicates" to a node with at least
-      // two fewer. An edge costs 1 if it changes a partition's previous
-      // primary, so chains through already-changed partitions are preferred.
-      constexpr int kUnreached = std::numeric_limits<int>::max();
-      std::fill(cost.begin(), cost.end(), kUnreached);
-      std::fill(done.begin(), done.end(), false);
-      queue.clear();
-      for (int u = 0; u < n_; ++u) {
-        if (primaries[u] == max_count) {
-          cost[u] = 0;
-          parent_node[u] = -1;
-          queue.push_back(u);
-        }
+          *std::max_element(primaries_.begin(), primaries_.end());
+      for (int i = 0; i < n_; ++i) {
+        source[i] = primaries_[i] == max_count;
+        sink[i] = primaries_[i] <= max_count - 2;
       }
-      int found = -1;
-      while (!queue.empty()) {
-        const int u = queue.front();
-        queue.pop_front();
-        if (done[u]) continue;
-        done[u] = true;
-        if (primaries[u] <= max_count - 2) {
-          found = u;
-          break;
-        }
-        for (int p : primary_of[u]) {
-          const int edge = u == previous_primary_[p] ? 1 : 0;
-          for (size_t pos = 1; pos < lists_[p].size(); ++pos) {
-            const int w = lists_[p][pos].node;
-            if (done[w] || cost[u] + edge >= cost[w]) continue;
-            cost[w] = cost[u] + edge;
-            parent_node[w] = u;
-            parent_partition[w] = p;
-            if (edge == 0) {
-              queue.push_front(w);
-            } else {
-              queue.push_back(w);
-            }
-          }
-        }
-      }
-      if (found < 0) return;  // No improving chain exists.
-      ++primaries[found];
-      int root = found;
-      for (; parent_node[root] != -1; root = parent_node[root]) {
-        Promote(parent_partition[root], root);
-      }
-      --primaries[root];
+      if (!PromoteAlongChain(source, sink, /*changed_only=*/false)) break;
     }
   }
 
@@ -269,6 +207,88 @@ class Assigner {
   }
 
  private:
+  // Promotes, in partitions led by a node above its `target` primary count,
+  // the replica furthest below its target, if any. Only in partitions whose
+  // previous primary is gone or was replaced if `changed_only`.
+  void PromoteDirectly(const std::vector<int>& target, bool changed_only) {
+    for (int p : partition_order_) {
+      const int u = lists_[p][0].node;
+      if (primaries_[u] <= target[u]) continue;
+      if (changed_only && u == previous_primary_[p]) continue;
+      int best = -1;
+      for (size_t pos = 1; pos < lists_[p].size(); ++pos) {
+        const int w = lists_[p][pos].node;
+        if (primaries_[w] >= target[w]) continue;
+        if (best < 0 ||
+            primaries_[w] - target[w] < primaries_[best] - target[best]) {
+          best = w;
+        }
+      }
+      if (best < 0) continue;
+      Promote(p, best);
+      --primaries_[u];
+      ++primaries_[best];
+    }
+  }
+
+  // Finds the cheapest chain "u leads a partition that w replicates" from a
+  // `source` node to a `sink` node (a step costs 1 if it replaces a
+  // partition's previous primary, 0 otherwise; only cost-0 steps if
+  // `changed_only`), promotes along it and returns true; false if none.
+  bool PromoteAlongChain(const std::vector<bool>& source,
+                         const std::vector<bool>& sink, bool changed_only) {
+    std::vector<std::vector<int>> led(n_);
+    for (int p : partition_order_) {
+      const int u = lists_[p][0].node;
+      if (changed_only && u == previous_primary_[p]) continue;
+      led[u].push_back(p);
+    }
+    constexpr int kUnreached = std::numeric_limits<int>::max();
+    std::vector<int> cost(n_, kUnreached);
+    std::vector<bool> done(n_, false);
+    std::vector<int> parent_node(n_, -1);
+    std::vector<int> parent_partition(n_, -1);
+    std::deque<int> queue;
+    for (int u = 0; u < n_; ++u) {
+      if (source[u]) {
+        cost[u] = 0;
+        queue.push_back(u);
+      }
+    }
+    // 0-1 breadth-first search: a node's cost is final when it is popped.
+    while (!queue.empty()) {
+      const int u = queue.front();
+      queue.pop_front();
+      if (done[u]) continue;
+      done[u] = true;
+      if (sink[u]) {
+        ++primaries_[u];
+        int w = u;
+        for (; parent_node[w] >= 0; w = parent_node[w]) {
+          Promote(parent_partition[w], w);
+        }
+        --primaries_[w];
+        return true;
+      }
+      for (int p : led[u]) {
+        const int step = u == previous_primary_[p] ? 1 : 0;
+        for (size_t pos = 1; pos < lists_[p].size(); ++pos) {
+          const int w = lists_[p][pos].node;
+          if (done[w] || cost[u] + step >= cost[w]) continue;
+          cost[w] = cost[u] + step;
+          parent_node[w] = u;
+          parent_partition[w] = p;
+          if (step == 0) {
+            queue.push_front(w);
+          } else {
+            queue.push_back(w);
+          }
+        }
+      }
+    }
+    return false;
+  }
+
   uint64_t PairHash(int p, int node) const {
     return Mix64(node_hash_[node] ^ Mix64(static_cast<uint64_t>(p)));
   }
@@ -400,7 +420,10 @@ class Assigner {
   std::vector<int> target_;      // Replicas each node should hold.
   std::vector<int> overshoot_;   // Fill placements beyond target, per node.
   int ceil_ = 0;                 // ceil(p_ * r_ / n_).
-  std::vector<int> previous_primary_;  // Per partition; -1 if none or dead.
+  std::vector<int> previous_primary_;
+  std::vector<int> primaries_;        // Partitions led, per node.
+  std::vector<int> partition_order_;  // Fixed pseudo-random partition order. //
+                                      // Per partition; -1 if none or dead.
 };
 
 }  // namespace
