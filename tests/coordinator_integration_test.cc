@@ -136,7 +136,7 @@ TEST_F(CoordinatorTest, BadInputGetsActionableErrors) {
   EXPECT_THAT(empty.error_message(), HasSubstr("name is empty"));
   EXPECT_EQ(CreateGroup(std::string(100, 'a'), &group).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(CreateGroup("web", &group, 0).error_code(),
+  EXPECT_EQ(CreateGroup("web", &group, 70000).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
 
   v1::GetGroupRequest get;
