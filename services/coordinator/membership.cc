@@ -110,7 +110,8 @@ bool Membership::Matches(const v1::Member& member, absl::string_view group,
 }
 
 absl::Status Membership::CommitChange(v1::MembershipEvent::Kind kind,
-                                      const LiveMember& live, bool removed) {
+                                      const LiveMember& live, bool removed,
+                                      const v1::Member* previous) {
   const uint64_t epoch = epoch_ + 1;
   std::vector<StoreMutation> mutations;
   std::string key = absl::StrCat(kMemberPrefix, live.member.id());
@@ -129,13 +130,25 @@ absl::Status Membership::CommitChange(v1::MembershipEvent::Kind kind,
   }
   epoch_ = epoch;
   v1::MembershipEvent event;
-  event.set_kind(kind);
   event.set_epoch(epoch);
-  *event.mutable_member() = live.member;
   for (const auto& [id, watcher] : watchers_) {
-    if (Matches(live.member, watcher.group, watcher.role)) {
-      watcher.callback(event);
+    const bool sees_now = Matches(live.member, watcher.group, watcher.role);
+    const bool saw_before =
+        previous != nullptr && Matches(*previous, watcher.group, watcher.role);
+    if (sees_now) {
+      // A member that moved into this watcher's filter is new to it.
+      event.set_kind(previous != nullptr && !saw_before
+                         ? v1::MembershipEvent::JOINED
+                         : kind);
+      *event.mutable_member() = live.member;
+    } else if (saw_before) {
+      // It moved out of this watcher's filter (another group or role).
+      event.set_kind(v1::MembershipEvent::LEFT);
+      *event.mutable_member() = *previous;
+    } else {
+      continue;
     }
+    watcher.callback(event);
   }
   return absl::OkStatus();
 }
@@ -153,10 +166,13 @@ absl::StatusOr<Lease> Membership::Join(const v1::Member& member,
   live.lease_id = absl::Uniform<uint64_t>(lease_ids_, 1, UINT64_MAX);
   live.ttl_seconds = ttl_seconds;
   live.deadline = now + absl::Seconds(ttl_seconds);
-  const bool existed = members_.count(member.id()) > 0;
-  if (absl::Status s = CommitChange(
-          existed ? v1::MembershipEvent::UPDATED : v1::MembershipEvent::JOINED,
-          live, /*removed=*/false);
+  auto existing = members_.find(member.id());
+  const v1::Member* previous =
+      existing == members_.end() ? nullptr : &existing->second.member;
+  if (absl::Status s =
+          CommitChange(previous != nullptr ? v1::MembershipEvent::UPDATED
+                                           : v1::MembershipEvent::JOINED,
+                       live, /*removed=*/false, previous);
       !s.ok()) {
     return s;
   }
@@ -189,7 +205,7 @@ absl::Status Membership::Leave(absl::string_view member_id, uint64_t lease_id) {
     return LeaseNotLive(member_id, lease_id);
   }
   if (absl::Status s =
-          CommitChange(v1::MembershipEvent::LEFT, it->second, true);
+          CommitChange(v1::MembershipEvent::LEFT, it->second, true, nullptr);
       !s.ok()) {
     return s;
   }
@@ -206,7 +222,8 @@ int Membership::ExpireLapsed() {
       ++it;
       continue;
     }
-    if (!CommitChange(v1::MembershipEvent::EXPIRED, it->second, true).ok()) {
+    if (!CommitChange(v1::MembershipEvent::EXPIRED, it->second, true, nullptr)
+             .ok()) {
       ++it;  // Kept; retried on the next pass.
       continue;
     }

@@ -93,9 +93,12 @@ class Membership {
   Membership(DurableStore* store, Clock clock)
       : store_(store), clock_(std::move(clock)) {}
 
-  // Records a change durably, bumps the epoch and tells watchers.
+  // Records a change durably, bumps the epoch and tells watchers. For a
+  // re-join, `previous` is the replaced record: watchers it no longer
+  // matches see LEFT, watchers it newly matches see JOINED.
   absl::Status CommitChange(v1::MembershipEvent::Kind kind,
-                            const LiveMember& member, bool removed)
+                            const LiveMember& member, bool removed,
+                            const v1::Member* previous)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static bool Matches(const v1::Member& member, absl::string_view group,
                       v1::MemberRole role);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -456,6 +457,72 @@ TEST_F(MembershipTest, WatchersGetFullViewThenFilteredChanges) {
   EXPECT_EQ(cache_events.size(), 2u);
   EXPECT_EQ(all_events.size(), 8u);
   membership_->Unwatch(all_id);
+}
+
+// A watcher that keeps its own view from FULL_VIEW plus the changes, the way
+// WatchMembership clients do.
+class ViewKeeper {
+ public:
+  ViewKeeper(Membership* membership, const std::string& group,
+             v1::MemberRole role)
+      : group_(group), role_(role) {
+    v1::MembershipEvent full_view;
+    membership->Watch(
+        group, role, [this](const v1::MembershipEvent& e) { Apply(e); },
+        &full_view);
+    for (const v1::Member& member : full_view.view().members()) {
+      members_[member.id()] = member;
+    }
+  }
+
+  std::vector<std::string> Ids() const {
+    std::vector<std::string> ids;
+    for (const auto& [id, member] : members_) ids.push_back(id);
+    return ids;
+  }
+
+ private:
+  void Apply(const v1::MembershipEvent& event) {
+    const v1::Member& member = event.member();
+    const bool matches =
+        (group_.empty() || member.group() == group_) &&
+        (role_ == v1::MEMBER_ROLE_UNSPECIFIED || member.role() == role_);
+    if ((event.kind() == v1::MembershipEvent::JOINED ||
+         event.kind() == v1::MembershipEvent::UPDATED) &&
+        matches) {
+      members_[member.id()] = member;
+    } else {
+      members_.erase(member.id());
+    }
+  }
+
+  const std::string group_;
+  const v1::MemberRole role_;
+  std::map<std::string, v1::Member> members_;
+};
+
+// A runtime server that re-joins in another group (DeleteGroup's error tells
+// operators to move members) must disappear from the old group's watchers,
+// as it does from List().
+TEST_F(MembershipTest, WatchersOfOldGroupSeeMemberMoveAway) {
+  ViewKeeper web(membership_.get(), "web", v1::RUNTIME_SERVER);
+  ViewKeeper api(membership_.get(), "api", v1::RUNTIME_SERVER);
+  MustJoin(RuntimeServer("rs-1", "web"), 30);
+  MustJoin(RuntimeServer("rs-2", "web"), 30);
+  EXPECT_THAT(web.Ids(), ElementsAre("rs-1", "rs-2"));
+
+  Lease moved = MustJoin(RuntimeServer("rs-1", "api"), 30);
+  EXPECT_THAT(Ids(membership_->List("web", v1::RUNTIME_SERVER)),
+              ElementsAre("rs-2"));
+  EXPECT_THAT(api.Ids(), ElementsAre("rs-1"));
+  EXPECT_THAT(web.Ids(), ElementsAre("rs-2"))
+      << "the 'web' watcher still holds rs-1 after it moved to 'api'";
+
+  // Even after it leaves, the old group's watcher is never told.
+  ASSERT_TRUE(membership_->Leave("rs-1", moved.lease_id).ok());
+  EXPECT_THAT(api.Ids(), IsEmpty());
+  EXPECT_THAT(web.Ids(), ElementsAre("rs-2"))
+      << "the 'web' watcher holds rs-1 forever";
 }
 
 TEST_F(MembershipTest, ListFilters) {

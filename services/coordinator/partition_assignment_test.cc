@@ -375,7 +375,7 @@ INSTANTIATE_TEST_SUITE_P(Sequences, MembershipChurnTest,
                                            std::make_tuple(256, 3, 12, 2024u),
                                            std::make_tuple(256, 2, 6, 7u),
                                            std::make_tuple(256, 1, 8, 3u),
-                                           std::make_tuple(1024, 3, 40, 11u),
+                                           std::make_tuple(512, 3, 24, 11u),
                                            // Few partitions: fills get tight.
                                            std::make_tuple(16, 3, 12, 13u),
                                            std::make_tuple(16, 3, 8, 6u)));

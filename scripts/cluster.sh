@@ -1,0 +1,26 @@
+# The local cluster's processes, shared by scripts/up, scripts/down and
+# scripts/status. Each line: name, Bazel target, listen address, extra flags.
+# shellcheck shell=bash
+
+PARLEY_PROCESSES=(
+  "coordinator|//services/coordinator:parley-coordinator|127.0.0.1:7400|--data_dir=${PARLEY_STATE}/data/coordinator"
+)
+
+pid_file() { echo "${PARLEY_STATE}/pids/$1.pid"; }
+log_file() { echo "${PARLEY_STATE}/logs/$1.log"; }
+
+# The PID of a process `up` started and that still runs, or nothing.
+running_pid() {
+  local name=$1 binary=$2
+  local file
+  file=$(pid_file "${name}")
+  [[ -f "${file}" ]] || return 1
+  local pid
+  pid=$(cat "${file}")
+  [[ -n "${pid}" && -r "/proc/${pid}/cmdline" ]] || return 1
+  # Only our own process, not whatever reused the PID.
+  tr '\0' ' ' <"/proc/${pid}/cmdline" | grep -q -- "${binary}" || return 1
+  echo "${pid}"
+}
+
+binary_name() { echo "${1##*:}"; }
