@@ -16,10 +16,11 @@ using ReplicaList = std::vector<std::string>;
 // empty, have a different size, or name nodes that are no longer live).
 // Every partition gets min(replication_factor, live node count) distinct live
 // nodes; replica and primary counts are balanced across nodes; as few
-// (partition, node) assignments as possible differ from `previous`, and
-// surviving replicas keep their relative order when data must move. The result
-// depends only on the inputs (not on the order of `live_nodes`). Returns an
-// empty vector when `partition_count` <= 0.
+// (partition, node) assignments as possible differ from `previous`: surviving
+// replicas stay in order, new ones are appended, and lists are reordered only
+// as primary balance requires. The result depends only on the inputs (not on
+// the order of `live_nodes`). Returns an empty vector when `partition_count`
+// <= 0.
 std::vector<ReplicaList> AssignPartitions(
     const std::vector<ReplicaList>& previous,
     const std::vector<std::string>& live_nodes, int partition_count,

@@ -264,6 +264,23 @@ TEST(AssignPartitionsTest, PreviousWithDeadNodesAndOverlongLists) {
   }
 }
 
+TEST(AssignPartitionsTest, TightFillsMoveOnlyOpenSlots) {
+  // One live replica kept, five slots to fill, every node must end with
+  // exactly two replicas: depending on hash tie-breaks the greedy fill can
+  // box itself in. Try many node names to hit such layouts.
+  for (int i = 0; i < 30; ++i) {
+    const std::string suffix = std::to_string(i);
+    const std::vector<std::string> live = {"x" + suffix, "y" + suffix,
+                                           "z" + suffix};
+    const Assignment previous = {{}, {}, {"x" + suffix}};
+    const Assignment assignment = AssignPartitions(previous, live, 3, 2);
+    ASSERT_TRUE(IsValid(assignment, live, 3, 2)) << i;
+    EXPECT_TRUE(IsBalanced(assignment, live, 2, /*slack=*/0)) << i;
+    EXPECT_EQ(CountMovedAssignments(previous, assignment), 5) << i;
+    EXPECT_TRUE(Contains(assignment[2], "x" + suffix)) << i;
+  }
+}
+
 TEST(AssignPartitionsTest, PreviousShorterThanPartitionCount) {
   const std::vector<std::string> live = Nodes(10);
   const Assignment previous = AssignPartitions({}, live, 128, 3);
