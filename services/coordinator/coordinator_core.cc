@@ -281,6 +281,18 @@ absl::StatusOr<v1::ListConfigResponse> CoordinatorCore::ListConfig(
   return config_->List(request.prefix());
 }
 
+absl::StatusOr<uint64_t> CoordinatorCore::CommitConfigWrite(
+    const ConfigWrite& write) {
+  return config_->Transact([&](const ConfigStore::View& view)
+                               -> absl::StatusOr<std::vector<ConfigWrite>> {
+    if (absl::Status s = GroupRegistry::CheckConfigWrite(view, write);
+        !s.ok()) {
+      return s;
+    }
+    return std::vector<ConfigWrite>{write};
+  });
+}
+
 absl::StatusOr<v1::ConfigEntry> CoordinatorCore::SetConfig(
     const v1::SetConfigRequest& request) {
   if (absl::Status s = ValidateConfigPath("path", request.path(), false);
@@ -292,15 +304,7 @@ absl::StatusOr<v1::ConfigEntry> CoordinatorCore::SetConfig(
   if (request.has_expected_version()) {
     write.expected_version = request.expected_version().value();
   }
-  absl::StatusOr<uint64_t> revision =
-      config_->Transact([&](const ConfigStore::View& view)
-                            -> absl::StatusOr<std::vector<ConfigWrite>> {
-        if (absl::Status s = GroupRegistry::CheckConfigWrite(view, write);
-            !s.ok()) {
-          return s;
-        }
-        return std::vector<ConfigWrite>{write};
-      });
+  absl::StatusOr<uint64_t> revision = CommitConfigWrite(write);
   if (!revision.ok()) return revision.status();
   v1::ConfigEntry entry;
   entry.set_path(request.path());
@@ -319,15 +323,7 @@ absl::StatusOr<v1::DeleteConfigResponse> CoordinatorCore::DeleteConfig(
   if (request.has_expected_version()) {
     write.expected_version = request.expected_version().value();
   }
-  absl::StatusOr<uint64_t> revision =
-      config_->Transact([&](const ConfigStore::View& view)
-                            -> absl::StatusOr<std::vector<ConfigWrite>> {
-        if (absl::Status s = GroupRegistry::CheckConfigWrite(view, write);
-            !s.ok()) {
-          return s;
-        }
-        return std::vector<ConfigWrite>{write};
-      });
+  absl::StatusOr<uint64_t> revision = CommitConfigWrite(write);
   if (!revision.ok()) return revision.status();
   v1::DeleteConfigResponse response;
   response.set_revision(*revision);

@@ -98,6 +98,9 @@ class CoordinatorCore {
   explicit CoordinatorCore(CoordinatorOptions options)
       : options_(std::move(options)) {}
   void RunExpiry();
+  // Commits one configuration write made through the generic calls, after
+  // the group registry's checks.
+  absl::StatusOr<uint64_t> CommitConfigWrite(const ConfigWrite& write);
 
   CoordinatorOptions options_;
   std::unique_ptr<DurableStore> store_;

@@ -18,6 +18,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "proto/parley/v1/coordinator.pb.h"
+#include "services/common/testing/status_matchers.h"
 
 namespace parley::coordinator {
 namespace {
@@ -27,30 +28,8 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-inline const absl::Status& GetStatus(const absl::Status& status) {
-  return status;
-}
-template <typename T>
-inline const absl::Status& GetStatus(const absl::StatusOr<T>& status_or) {
-  return status_or.status();
-}
-
-MATCHER_P2(StatusIs, code, message_matcher, "") {
-  const absl::Status& status = GetStatus(arg);
-  *result_listener << "status is " << status.ToString();
-  return status.code() == code &&
-         ::testing::ExplainMatchResult(
-             message_matcher, std::string(status.message()), result_listener);
-}
-
-std::string MakeTempDir(const std::string& name) {
-  std::string pattern =
-      (std::filesystem::path(::testing::TempDir()) / (name + "_XXXXXX"))
-          .string();
-  char* made = mkdtemp(pattern.data());
-  EXPECT_NE(made, nullptr) << pattern;
-  return pattern;
-}
+using ::parley::testing::MakeTempDir;
+using ::parley::testing::StatusIs;
 
 bool ProtoEquals(const google::protobuf::Message& a,
                  const google::protobuf::Message& b) {

@@ -205,6 +205,15 @@ absl::Status ChannelTaken(uint32_t channel, absl::string_view holder) {
       "'; choose another or omit broadcast_channel to have one allocated"));
 }
 
+// Checks the fields CreateGroup and UpdateGroup share.
+absl::Status CheckRequest(absl::string_view name,
+                          const v1::GroupSettings& settings, uint32_t channel) {
+  if (absl::Status s = ValidateGroupName("name", name); !s.ok()) return s;
+  if (absl::Status s = CheckSettings(settings); !s.ok()) return s;
+  if (channel != 0) return CheckChannel(channel);
+  return absl::OkStatus();
+}
+
 absl::Status NoSuchGroup(absl::string_view name) {
   return absl::NotFoundError(absl::StrCat(
       "no server group '", name, "'; ListGroups shows the groups there are"));
@@ -218,14 +227,10 @@ std::string GroupConfigPrefix(absl::string_view group) {
 
 absl::StatusOr<v1::ServerGroup> GroupRegistry::Create(
     const v1::CreateGroupRequest& request) {
-  if (absl::Status s = ValidateGroupName("name", request.name()); !s.ok()) {
+  if (absl::Status s = CheckRequest(request.name(), request.settings(),
+                                    request.broadcast_channel());
+      !s.ok()) {
     return s;
-  }
-  if (absl::Status s = CheckSettings(request.settings()); !s.ok()) return s;
-  if (request.broadcast_channel() != 0) {
-    if (absl::Status s = CheckChannel(request.broadcast_channel()); !s.ok()) {
-      return s;
-    }
   }
   const std::string& name = request.name();
   std::optional<v1::ServerGroup> created;
@@ -309,14 +314,10 @@ std::vector<v1::ServerGroup> GroupRegistry::List() const {
 
 absl::StatusOr<v1::ServerGroup> GroupRegistry::Update(
     const v1::UpdateGroupRequest& request) {
-  if (absl::Status s = ValidateGroupName("name", request.name()); !s.ok()) {
+  if (absl::Status s = CheckRequest(request.name(), request.settings(),
+                                    request.broadcast_channel());
+      !s.ok()) {
     return s;
-  }
-  if (absl::Status s = CheckSettings(request.settings()); !s.ok()) return s;
-  if (request.broadcast_channel() != 0) {
-    if (absl::Status s = CheckChannel(request.broadcast_channel()); !s.ok()) {
-      return s;
-    }
   }
   const std::string& name = request.name();
   absl::StatusOr<uint64_t> revision =

@@ -34,8 +34,7 @@ void MemberAgent::Start() {
 
 bool MemberAgent::joined() const {
   absl::MutexLock lock(&mu_);
-  return lease_id_ != 0 &&
-         absl::Now() - renewed_ < absl::Seconds(ttl_seconds_);
+  return lease_id_ != 0 && absl::Now() - renewed_ < absl::Seconds(ttl_seconds_);
 }
 
 absl::Status MemberAgent::WaitUntilJoined(absl::Duration timeout) const {
@@ -62,9 +61,8 @@ uint64_t MemberAgent::coordinator_epoch() const {
 
 bool MemberAgent::Pause(absl::Duration pause) {
   absl::MutexLock lock(&mu_);
-  auto stopping = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-    return stopping_;
-  };
+  auto stopping = [this]()
+                      ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_; };
   mu_.AwaitWithTimeout(absl::Condition(&stopping), pause);
   return !stopping_;
 }

@@ -15,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proto/parley/v1/coordinator.pb.h"
+#include "services/common/testing/status_matchers.h"
 #include "services/coordinator/durable_store.h"
 
 namespace parley::coordinator {
@@ -26,30 +27,8 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
 
-inline const absl::Status& GetStatus(const absl::Status& status) {
-  return status;
-}
-template <typename T>
-inline const absl::Status& GetStatus(const absl::StatusOr<T>& status_or) {
-  return status_or.status();
-}
-
-MATCHER_P2(StatusIs, code, message_matcher, "") {
-  const absl::Status& status = GetStatus(arg);
-  *result_listener << "status is " << status.ToString();
-  return status.code() == code &&
-         ::testing::ExplainMatchResult(
-             message_matcher, std::string(status.message()), result_listener);
-}
-
-std::string MakeTempDir(const std::string& name) {
-  std::string pattern =
-      (std::filesystem::path(::testing::TempDir()) / (name + "_XXXXXX"))
-          .string();
-  char* made = mkdtemp(pattern.data());
-  EXPECT_NE(made, nullptr) << pattern;
-  return pattern;
-}
+using ::parley::testing::MakeTempDir;
+using ::parley::testing::StatusIs;
 
 v1::Member RuntimeServer(const std::string& id, const std::string& group,
                          const std::string& address = "10.0.0.1:7400") {
