@@ -95,10 +95,20 @@ absl::Status PartitionTableManager::Recompute() {
   v1::PartitionTable candidate;
   candidate.set_partition_count(partition_count_);
   candidate.set_replication_factor(replication_factor_);
+  std::vector<uint32_t> new_primaries;
   for (uint32_t p = 0; p < partition_count_; ++p) {
     v1::PartitionReplicas* partition = candidate.add_partitions();
     partition->set_partition(p);
     for (const std::string& node : next[p]) partition->add_replicas(node);
+    const std::string before = previous.size() > p && !previous[p].empty()
+                                   ? previous[p].front()
+                                   : std::string();
+    const std::string after = next[p].empty() ? std::string() : next[p][0];
+    if (before == after && static_cast<int>(p) < table_.partitions_size()) {
+      partition->set_primary_term(table_.partitions(p).primary_term());
+    } else {
+      new_primaries.push_back(p);
+    }
   }
   for (const auto& [id, address] : nodes_) {
     v1::CacheNodeAddress* node = candidate.add_nodes();
@@ -106,10 +116,15 @@ absl::Status PartitionTableManager::Recompute() {
     node->set_address(address);
   }
   candidate.set_epoch(table_.epoch());
-  if (google::protobuf::util::MessageDifferencer::Equals(candidate, table_)) {
+  if (new_primaries.empty() &&
+      google::protobuf::util::MessageDifferencer::Equals(candidate, table_)) {
     return absl::OkStatus();
   }
-  candidate.set_epoch(table_.epoch() + 1);
+  const uint64_t epoch = table_.epoch() + 1;
+  candidate.set_epoch(epoch);
+  for (uint32_t p : new_primaries) {
+    candidate.mutable_partitions(p)->set_primary_term(epoch);
+  }
   if (absl::Status s = store_->Write(
           {{std::string(kTableKey), candidate.SerializeAsString()}},
           /*sync=*/true);

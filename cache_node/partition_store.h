@@ -1,0 +1,125 @@
+#ifndef PARLEY_CACHE_NODE_PARTITION_STORE_H_
+#define PARLEY_CACHE_NODE_PARTITION_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "cache_node/key_codec.h"
+#include "proto/parley/v1/cache_node.pb.h"
+
+namespace parley::cache {
+
+// How a node's store is opened.
+struct PartitionStoreOptions {
+  std::string data_dir;
+  // RocksDB block cache size; the store works with far more data than this.
+  size_t block_cache_bytes = 64 << 20;
+  // Current Unix time in milliseconds (tests substitute a fake clock).
+  std::function<int64_t()> now_ms;
+  // How long a delete's tombstone is kept (so replicas that were away can
+  // still learn of it).
+  int64_t tombstone_retention_ms = 24LL * 3600 * 1000;
+};
+
+// Replication bookkeeping of one partition, stored with its writes.
+struct PartitionMeta {
+  // Every write of the partition up to this version is held here.
+  uint64_t contiguous_version = 0;
+  // Highest primary term seen; writes of older terms are refused.
+  uint64_t term_fence = 0;
+};
+
+// A stored entry, tombstones included.
+struct StoredEntry {
+  EntryHeader header;
+  std::string value;
+};
+
+// A node's entries of every partition in one RocksDB database (WAL on),
+// with expired entries and old tombstones dropped by a compaction filter.
+// Thread-safe: writes to one key are serialised inside.
+class PartitionStore {
+ public:
+  static absl::StatusOr<std::unique_ptr<PartitionStore>> Open(
+      PartitionStoreOptions options);
+  ~PartitionStore();
+
+  // The current Unix time in milliseconds from the options' clock.
+  int64_t NowMs() const;
+
+  // The entry as stored, tombstones and expired entries included; nullopt
+  // if there is none.
+  absl::StatusOr<std::optional<StoredEntry>> Read(uint32_t partition,
+                                                  absl::string_view ns,
+                                                  absl::string_view key) const;
+
+  // Writes `write` unconditionally (the primary's path: it already chose
+  // the version) and sets the partition's contiguous version to
+  // `contiguous_version`, atomically. A delete is stored as a tombstone
+  // expiring after the tombstone retention.
+  absl::Status Write(const v1::ReplicatedWrite& write,
+                     uint64_t contiguous_version);
+
+  // Applies writes of other nodes (a backup's path, and catch-up): each
+  // only if its version is above the stored one (highest version wins), in
+  // one atomic batch. When `contiguous` is given, sets that partition's
+  // contiguous version to at least the given value in the same batch.
+  // Returns how many writes were newer and applied.
+  absl::StatusOr<int> ApplyIfNewer(
+      const std::vector<const v1::ReplicatedWrite*>& writes,
+      std::optional<std::pair<uint32_t, uint64_t>> contiguous);
+
+  // A partition's bookkeeping (zeros when never written).
+  absl::StatusOr<PartitionMeta> GetMeta(uint32_t partition) const;
+
+  // Replaces a partition's bookkeeping.
+  absl::Status SetMeta(uint32_t partition, const PartitionMeta& meta);
+
+  // Streams every entry of `partition` with a version above
+  // `after_version` (tombstones included, expired entries left out) from
+  // one consistent snapshot, in chunks of about `chunk_bytes`;
+  // `emit(chunk)` returning false stops early. Returns the partition's
+  // contiguous version at the snapshot.
+  absl::StatusOr<uint64_t> ReadSince(
+      uint32_t partition, uint64_t after_version, size_t chunk_bytes,
+      const std::function<bool(std::vector<v1::ReplicatedWrite>&)>& emit)
+      const;
+
+  // Up to `limit` live entries of `ns` in `partition` whose key starts
+  // with `prefix` and sorts after `start_after` (empty: from the start),
+  // in key order.
+  absl::StatusOr<std::vector<v1::Entry>> Scan(uint32_t partition,
+                                              absl::string_view ns,
+                                              absl::string_view prefix,
+                                              absl::string_view start_after,
+                                              size_t limit) const;
+
+  // Removes every entry and the bookkeeping of `partition` (no longer a
+  // replica of it).
+  absl::Status DropPartition(uint32_t partition);
+
+  // Compacts everything now (tests; the filter drops expired entries).
+  absl::Status CompactAll();
+
+  // RocksDB's estimates of live keys and of bytes on disk and in memory.
+  uint64_t EstimatedKeys() const;
+  uint64_t EstimatedBytes() const;
+
+  // Flushes the write-ahead log to disk; called on shutdown.
+  absl::Status Flush();
+
+ private:
+  struct Impl;
+  explicit PartitionStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace parley::cache
+
+#endif  // PARLEY_CACHE_NODE_PARTITION_STORE_H_
