@@ -1,0 +1,891 @@
+#include "cache_node/cache_node_core.h"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "absl/random/random.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "services/common/grpc_status.h"
+#include "services/common/retry_policy.h"
+#include "spdlog/spdlog.h"
+
+namespace parley::cache {
+namespace {
+
+constexpr int kWorkers = 8;
+constexpr absl::string_view kSessionPrefix = "sessions/";
+constexpr absl::Duration kPullDeadline = absl::Seconds(30);
+// Out-of-order writes a backup remembers while a gap is being filled.
+constexpr size_t kMaxPendingChain = 200000;
+
+// The first version of a primary term: above every version of older terms.
+uint64_t TermBase(uint64_t term) { return term << 32; }
+
+}  // namespace
+
+CacheNodeCore::CacheNodeCore(CacheNodeOptions options, PartitionStore* store,
+                             std::shared_ptr<NodeChannels> channels)
+    : options_(std::move(options)),
+      store_(store),
+      channels_(std::move(channels)) {
+  for (int i = 0; i < kWorkers; ++i) {
+    workers_.emplace_back([this] { RunWorker(); });
+  }
+}
+
+CacheNodeCore::~CacheNodeCore() { Stop(); }
+
+void CacheNodeCore::Stop() {
+  {
+    absl::MutexLock lock(&work_mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  {
+    absl::MutexLock lock(&pulls_mu_);
+    for (auto& [partition, context] : pulls_) context->TryCancel();
+  }
+  for (std::thread& worker : workers_) worker.join();
+}
+
+void CacheNodeCore::Enqueue(std::function<void()> task) {
+  absl::MutexLock lock(&work_mu_);
+  if (stopping_) return;
+  work_.push_back(std::move(task));
+}
+
+void CacheNodeCore::RunWorker() {
+  while (true) {
+    std::function<void()> task;
+    {
+      absl::MutexLock lock(&work_mu_);
+      auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(work_mu_) {
+        return stopping_ || !work_.empty();
+      };
+      work_mu_.Await(absl::Condition(&ready));
+      if (stopping_) return;
+      task = std::move(work_.front());
+      work_.pop_front();
+    }
+    task();
+  }
+}
+
+std::shared_ptr<const TableView> CacheNodeCore::table() const {
+  absl::MutexLock lock(&table_mu_);
+  return table_;
+}
+
+bool CacheNodeCore::GenerationIs(uint32_t partition, uint64_t generation) {
+  {
+    absl::MutexLock lock(&work_mu_);
+    if (stopping_) return false;
+  }
+  PartitionState& state = *partitions_[partition];
+  absl::MutexLock lock(&state.mu);
+  return state.generation == generation;
+}
+
+void CacheNodeCore::OnTable(const v1::PartitionTable& table) {
+  auto view = std::make_shared<const TableView>(table);
+  std::shared_ptr<const TableView> previous = this->table();
+  if (previous != nullptr && view->epoch() <= previous->epoch()) return;
+  if (previous != nullptr &&
+      view->partition_count() != previous->partition_count()) {
+    spdlog::error("partition count changed from {} to {}; ignoring table {}",
+                  previous->partition_count(), view->partition_count(),
+                  view->epoch());
+    return;
+  }
+  {
+    absl::MutexLock lock(&partitions_init_mu_);
+    if (partitions_.empty()) {
+      partitions_.reserve(view->partition_count());
+      for (uint32_t p = 0; p < view->partition_count(); ++p) {
+        auto state = std::make_unique<PartitionState>();
+        absl::StatusOr<PartitionMeta> meta = store_->GetMeta(p);
+        if (meta.ok()) {
+          absl::MutexLock state_lock(&state->mu);
+          state->last_version = meta->contiguous_version;
+          state->fence = meta->term_fence;
+        }
+        partitions_.push_back(std::move(state));
+      }
+    }
+  }
+
+  const std::string& me = options_.node_id;
+  std::vector<uint32_t> changed;
+  int promotions = 0, catch_ups = 0, drops = 0;
+  for (uint32_t p = 0; p < view->partition_count(); ++p) {
+    PartitionState& state = *partitions_[p];
+    absl::MutexLock lock(&state.mu);
+    const uint64_t term = view->Term(p);
+    state.fence = std::max(state.fence, term);
+    if (view->Primary(p) == me) {
+      if (state.role == Role::kPrimary && state.term == term) continue;
+      state.role = Role::kPrimary;
+      state.term = term;
+      state.serving = false;
+      state.pending_chain.clear();
+      const uint64_t generation = ++state.generation;
+      changed.push_back(p);
+      // Every other copy, old or new, that may hold acknowledged writes.
+      std::vector<std::pair<std::string, std::string>> sources;
+      std::set<std::string> seen = {me};
+      auto add_sources = [&](const TableView& from) {
+        for (const std::string& node : from.Replicas(p)) {
+          if (seen.insert(node).second) {
+            sources.emplace_back(node, from.Address(node));
+          }
+        }
+      };
+      add_sources(*view);
+      if (previous != nullptr) add_sources(*previous);
+      ++promotions;
+      Enqueue([this, p, generation, term, sources] {
+        Promote(p, generation, term, sources);
+      });
+    } else if (view->IsReplica(p, me)) {
+      if (state.role == Role::kBackup && state.term == term) continue;
+      state.role = Role::kBackup;
+      state.term = term;
+      state.serving = false;
+      const uint64_t generation = ++state.generation;
+      changed.push_back(p);
+      state.catch_up_queued = true;
+      ++catch_ups;
+      Enqueue([this, p, generation] { CatchUpFromPrimary(p, generation); });
+    } else {
+      if (state.role == Role::kNone && previous != nullptr) continue;
+      const bool held = state.role != Role::kNone || state.last_version > 0;
+      state.role = Role::kNone;
+      state.serving = false;
+      state.pending_chain.clear();
+      ++state.generation;
+      changed.push_back(p);
+      if (held && !draining_) {
+        if (absl::Status s = store_->DropPartition(p); !s.ok()) {
+          spdlog::error("dropping partition {}: {}", p, s.ToString());
+        }
+        state.last_version = 0;
+        ++drops;
+      }
+    }
+  }
+  CancelPulls(changed);
+  {
+    absl::MutexLock lock(&table_mu_);
+    table_ = view;
+    for (auto it = links_.begin(); it != links_.end();) {
+      if (view->Address(it->first).empty()) {
+        links_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+  }
+  spdlog::info(
+      "table epoch {}: {} promotion(s), {} catch-up(s), {} partition(s) "
+      "dropped",
+      view->epoch(), promotions, catch_ups, drops);
+}
+
+void CacheNodeCore::CancelPulls(const std::vector<uint32_t>& partitions) {
+  absl::MutexLock lock(&pulls_mu_);
+  for (uint32_t p : partitions) {
+    auto it = pulls_.find(p);
+    if (it != pulls_.end()) it->second->TryCancel();
+  }
+}
+
+void CacheNodeCore::OnGroupConfig(const v1::ConfigEvent& event) {
+  absl::MutexLock lock(&table_mu_);
+  if (event.kind() == v1::ConfigEvent::SNAPSHOT) session_ttl_ms_.clear();
+  for (const v1::ConfigEntry& entry : event.entries()) {
+    std::vector<absl::string_view> parts = absl::StrSplit(entry.path(), '/');
+    if (parts.size() != 4 || parts[0] != "groups" || parts[2] != "session" ||
+        parts[3] != "timeout_seconds") {
+      continue;
+    }
+    const std::string group(parts[1]);
+    uint64_t seconds = 0;
+    if (event.kind() == v1::ConfigEvent::DELETE ||
+        !absl::SimpleAtoi(entry.value(), &seconds)) {
+      session_ttl_ms_.erase(group);
+    } else {
+      session_ttl_ms_[group] = static_cast<int64_t>(seconds) * 1000;
+    }
+  }
+}
+
+int64_t CacheNodeCore::ExpiryFor(absl::string_view ns, uint64_t ttl_ms) const {
+  const int64_t now = store_->NowMs();
+  if (ttl_ms > 0) return now + static_cast<int64_t>(ttl_ms);
+  if (!absl::StartsWith(ns, kSessionPrefix)) return 0;
+  absl::string_view group = ns.substr(kSessionPrefix.size());
+  group = group.substr(0, group.find('/'));
+  absl::MutexLock lock(&table_mu_);
+  auto it = session_ttl_ms_.find(group);
+  return it == session_ttl_ms_.end() ? 0 : now + it->second;
+}
+
+absl::StatusOr<Route> CacheNodeCore::RouteFor(absl::string_view ns,
+                                              absl::string_view key,
+                                              uint32_t* partition) const {
+  if (absl::Status s = ValidateNamespace("namespace", ns); !s.ok()) return s;
+  if (absl::Status s = ValidateKey("key", key); !s.ok()) return s;
+  std::shared_ptr<const TableView> view = table();
+  if (view == nullptr || view->partition_count() == 0) {
+    return absl::UnavailableError(
+        "this cache node has no partition table yet; is the coordinator "
+        "reachable?");
+  }
+  const uint32_t p = PartitionOf(ns, key, view->partition_count());
+  if (partition != nullptr) *partition = p;
+  const std::string& primary = view->Primary(p);
+  if (primary.empty()) {
+    return absl::UnavailableError(absl::StrCat(
+        "partition ", p, " has no cache node (table epoch ", view->epoch(),
+        "); are any cache nodes up?"));
+  }
+  Route route;
+  route.local = primary == options_.node_id;
+  route.primary_id = primary;
+  route.primary_address = view->Address(primary);
+  return route;
+}
+
+absl::Status CacheNodeCore::CheckServingLocked(uint32_t partition,
+                                               PartitionState& state) {
+  if (state.role != Role::kPrimary) {
+    std::shared_ptr<const TableView> view = table();
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cache node '", options_.node_id, "' is not the primary of partition ",
+        partition, "; its primary is '",
+        view != nullptr ? view->Primary(partition) : std::string(),
+        "' (table epoch ", view != nullptr ? view->epoch() : 0, ")"));
+  }
+  if (state.fence > state.term) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "partition ", partition, " has a newer primary term (", state.fence,
+        " > ", state.term, ") than cache node '", options_.node_id,
+        "' holds; refresh the partition table"));
+  }
+  if (!state.serving) {
+    return absl::UnavailableError(absl::StrCat(
+        "partition ", partition, " is being taken over by cache node '",
+        options_.node_id, "' (catching up from the other copies); retry"));
+  }
+  return absl::OkStatus();
+}
+
+void CacheNodeCore::RaiseFenceLocked(uint32_t partition, PartitionState& state,
+                                     uint64_t term) {
+  if (term <= state.fence) return;
+  state.fence = term;
+  PartitionMeta meta{state.last_version, state.fence};
+  if (absl::Status s = store_->SetMeta(partition, meta); !s.ok()) {
+    spdlog::error("persisting the term fence of partition {}: {}", partition,
+                  s.ToString());
+  }
+}
+
+absl::StatusOr<v1::GetResponse> CacheNodeCore::Get(
+    const v1::GetRequest& request) {
+  uint32_t p = 0;
+  absl::StatusOr<Route> route = RouteFor(request.namespace_(), request.key(), &p);
+  if (!route.ok()) return route.status();
+  {
+    PartitionState& state = *partitions_[p];
+    absl::MutexLock lock(&state.mu);
+    if (absl::Status s = CheckServingLocked(p, state); !s.ok()) return s;
+  }
+  gets_.fetch_add(1, std::memory_order_relaxed);
+  absl::StatusOr<std::optional<StoredEntry>> stored =
+      store_->Read(p, request.namespace_(), request.key());
+  if (!stored.ok()) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    return stored.status();
+  }
+  v1::GetResponse response;
+  if (!stored->has_value() || IsGone((*stored)->header, store_->NowMs())) {
+    return response;
+  }
+  response.set_found(true);
+  v1::Entry* entry = response.mutable_entry();
+  entry->set_namespace_(request.namespace_());
+  entry->set_key(request.key());
+  entry->set_value(std::move((*stored)->value));
+  entry->set_version((*stored)->header.version);
+  entry->set_expire_time_ms((*stored)->header.expire_time_ms);
+  return response;
+}
+
+std::shared_ptr<ReplicationLink> CacheNodeCore::LinkTo(
+    const std::string& node, const TableView& view) {
+  absl::MutexLock lock(&table_mu_);
+  auto& link = links_[node];
+  if (link == nullptr) {
+    link = std::make_shared<ReplicationLink>(
+        options_.node_id, node, channels_->Stub(view.Address(node)));
+  }
+  return link;
+}
+
+void CacheNodeCore::WritePrimary(
+    uint32_t partition, absl::string_view ns, absl::string_view key,
+    const WriteDecision& decide,
+    std::function<void(absl::StatusOr<v1::ReplicatedWrite>)> done) {
+  PartitionState& state = *partitions_[partition];
+  absl::MutexLock lock(&state.mu);
+  if (absl::Status s = CheckServingLocked(partition, state); !s.ok()) {
+    done(s);
+    return;
+  }
+  absl::StatusOr<std::optional<StoredEntry>> current =
+      store_->Read(partition, ns, key);
+  if (!current.ok()) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    done(current.status());
+    return;
+  }
+  absl::StatusOr<v1::ReplicatedWrite> write = decide(*current);
+  if (!write.ok()) {
+    done(write.status());
+    return;
+  }
+  const uint64_t previous = state.last_version;
+  const uint64_t version =
+      std::max(previous + 1, TermBase(state.term) + 1);
+  write->set_partition(partition);
+  write->set_namespace_(std::string(ns));
+  write->set_key(std::string(key));
+  write->set_version(version);
+  if (absl::Status s = store_->Write(*write, version); !s.ok()) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    done(s);
+    return;
+  }
+  state.last_version = version;
+
+  std::shared_ptr<const TableView> view = table();
+  const std::vector<std::string>& replicas = view->Replicas(partition);
+  std::vector<std::string> backups;
+  for (const std::string& node : replicas) {
+    if (node != options_.node_id) backups.push_back(node);
+  }
+  int quorum = options_.write_quorum > 0
+                   ? options_.write_quorum
+                   : static_cast<int>(view->table().replication_factor()) / 2 +
+                         1;
+  quorum = std::min<int>(quorum, static_cast<int>(replicas.size()));
+  auto written = std::make_shared<v1::ReplicatedWrite>(*write);
+  auto tracker = std::make_shared<AckTracker>(
+      quorum - 1, static_cast<int>(backups.size()),
+      [done, written](absl::Status status) {
+        if (status.ok()) {
+          done(*written);
+        } else {
+          done(status);
+        }
+      });
+  for (const std::string& backup : backups) {
+    v1::ReplicateItem item;
+    *item.mutable_write() = *written;
+    item.set_term(state.term);
+    item.set_previous_version(previous);
+    LinkTo(backup, *view)->Send(std::move(item), tracker);
+  }
+}
+
+namespace {
+
+// The live version of a stored entry (0 when absent or gone).
+uint64_t LiveVersion(const std::optional<StoredEntry>& current, int64_t now) {
+  if (!current.has_value() || IsGone(current->header, now)) return 0;
+  return current->header.version;
+}
+
+absl::Status CheckExpected(const google::protobuf::UInt64Value& expected,
+                           bool has_expected, uint64_t live) {
+  if (!has_expected || expected.value() == live) return absl::OkStatus();
+  return absl::AbortedError(absl::StrCat(
+      "the entry is at version ", live, live == 0 ? " (absent)" : "",
+      ", not the expected ", expected.value(),
+      "; read it again and retry with its current version"));
+}
+
+}  // namespace
+
+void CacheNodeCore::Put(const v1::PutRequest& request,
+                        Done<v1::PutResponse> done) {
+  uint32_t p = 0;
+  absl::StatusOr<Route> route = RouteFor(request.namespace_(), request.key(), &p);
+  if (!route.ok()) return done(route.status());
+  if (request.value().size() > options_.max_value_bytes) {
+    return done(absl::InvalidArgumentError(absl::StrCat(
+        "value is ", request.value().size(), " bytes; at most ",
+        options_.max_value_bytes, " are allowed (--max_value_bytes)")));
+  }
+  if (request.ttl_ms() > uint64_t{10} * 365 * 24 * 3600 * 1000) {
+    return done(absl::InvalidArgumentError(
+        "ttl_ms is more than ten years; use 0 for no expiry"));
+  }
+  puts_.fetch_add(1, std::memory_order_relaxed);
+  const int64_t expiry = ExpiryFor(request.namespace_(), request.ttl_ms());
+  WritePrimary(
+      p, request.namespace_(), request.key(),
+      [&](const std::optional<StoredEntry>& current)
+          -> absl::StatusOr<v1::ReplicatedWrite> {
+        if (absl::Status s = CheckExpected(
+                request.expected_version(), request.has_expected_version(),
+                LiveVersion(current, store_->NowMs()));
+            !s.ok()) {
+          return s;
+        }
+        v1::ReplicatedWrite write;
+        write.set_value(request.value());
+        write.set_expire_time_ms(expiry);
+        return write;
+      },
+      [done](absl::StatusOr<v1::ReplicatedWrite> written) {
+        if (!written.ok()) return done(written.status());
+        v1::PutResponse response;
+        response.set_version(written->version());
+        done(response);
+      });
+}
+
+void CacheNodeCore::Delete(const v1::DeleteRequest& request,
+                           Done<v1::DeleteResponse> done) {
+  uint32_t p = 0;
+  absl::StatusOr<Route> route = RouteFor(request.namespace_(), request.key(), &p);
+  if (!route.ok()) return done(route.status());
+  deletes_.fetch_add(1, std::memory_order_relaxed);
+  auto existed = std::make_shared<bool>(true);
+  WritePrimary(
+      p, request.namespace_(), request.key(),
+      [&](const std::optional<StoredEntry>& current)
+          -> absl::StatusOr<v1::ReplicatedWrite> {
+        const uint64_t live = LiveVersion(current, store_->NowMs());
+        if (absl::Status s = CheckExpected(request.expected_version(),
+                                           request.has_expected_version(),
+                                           live);
+            !s.ok()) {
+          return s;
+        }
+        if (live == 0) {
+          *existed = false;
+          return absl::NotFoundError("");
+        }
+        v1::ReplicatedWrite write;
+        write.set_deleted(true);
+        return write;
+      },
+      [done, existed](absl::StatusOr<v1::ReplicatedWrite> written) {
+        v1::DeleteResponse response;
+        if (!written.ok()) {
+          if (!*existed) return done(response);
+          return done(written.status());
+        }
+        response.set_existed(true);
+        response.set_version(written->version());
+        done(response);
+      });
+}
+
+void CacheNodeCore::Touch(const v1::TouchRequest& request,
+                          Done<v1::TouchResponse> done) {
+  uint32_t p = 0;
+  absl::StatusOr<Route> route = RouteFor(request.namespace_(), request.key(), &p);
+  if (!route.ok()) return done(route.status());
+  if (request.ttl_ms() == 0) {
+    return done(absl::InvalidArgumentError(
+        "ttl_ms must be positive: the new time to live from now"));
+  }
+  puts_.fetch_add(1, std::memory_order_relaxed);
+  auto found = std::make_shared<bool>(true);
+  const int64_t expiry = ExpiryFor(request.namespace_(), request.ttl_ms());
+  WritePrimary(
+      p, request.namespace_(), request.key(),
+      [&](const std::optional<StoredEntry>& current)
+          -> absl::StatusOr<v1::ReplicatedWrite> {
+        if (LiveVersion(current, store_->NowMs()) == 0) {
+          *found = false;
+          return absl::NotFoundError("");
+        }
+        v1::ReplicatedWrite write;
+        write.set_value(current->value);
+        write.set_expire_time_ms(expiry);
+        return write;
+      },
+      [done, found](absl::StatusOr<v1::ReplicatedWrite> written) {
+        v1::TouchResponse response;
+        if (!written.ok()) {
+          if (!*found) return done(response);
+          return done(written.status());
+        }
+        response.set_found(true);
+        response.set_version(written->version());
+        done(response);
+      });
+}
+
+absl::StatusOr<std::vector<v1::Entry>> CacheNodeCore::ScanPartition(
+    uint32_t partition, absl::string_view ns, absl::string_view prefix,
+    absl::string_view start_after, size_t limit) {
+  std::shared_ptr<const TableView> view = table();
+  if (view == nullptr || partition >= view->partition_count()) {
+    return absl::InvalidArgumentError("no such partition");
+  }
+  {
+    PartitionState& state = *partitions_[partition];
+    absl::MutexLock lock(&state.mu);
+    if (absl::Status s = CheckServingLocked(partition, state); !s.ok()) {
+      return s;
+    }
+  }
+  return store_->Scan(partition, ns, prefix, start_after, limit);
+}
+
+void CacheNodeCore::FollowChainLocked(PartitionState& state) {
+  while (!state.pending_chain.empty()) {
+    auto it = state.pending_chain.begin();
+    if (it->first < state.last_version) {
+      state.pending_chain.erase(it);  // Already covered.
+      continue;
+    }
+    if (it->first != state.last_version) break;
+    state.last_version = std::max(state.last_version, it->second);
+    state.pending_chain.erase(it);
+  }
+}
+
+v1::ReplicateResponse CacheNodeCore::Replicate(
+    const v1::ReplicateRequest& request) {
+  v1::ReplicateResponse response;
+  const int n = request.items_size();
+  for (int i = 0; i < n; ++i) response.add_results();
+  if (partitions_.empty()) {
+    for (auto& result : *response.mutable_results()) {
+      result.set_code(static_cast<int>(absl::StatusCode::kUnavailable));
+    }
+    return response;
+  }
+  int i = 0;
+  while (i < n) {
+    const uint32_t p = request.items(i).write().partition();
+    int j = i;
+    while (j < n && request.items(j).write().partition() == p) ++j;
+    if (p >= partitions_.size()) {
+      for (int k = i; k < j; ++k) {
+        response.mutable_results(k)->set_code(
+            static_cast<int>(absl::StatusCode::kInvalidArgument));
+      }
+      i = j;
+      continue;
+    }
+    PartitionState& state = *partitions_[p];
+    absl::MutexLock lock(&state.mu);
+    const uint64_t before = state.last_version;
+    std::vector<const v1::ReplicatedWrite*> writes;
+    std::vector<int> refused;
+    bool gap = false;
+    for (int k = i; k < j; ++k) {
+      const v1::ReplicateItem& item = request.items(k);
+      if (item.term() < state.fence) {
+        refused.push_back(k);
+        continue;
+      }
+      RaiseFenceLocked(p, state, item.term());
+      writes.push_back(&item.write());
+      if (item.previous_version() == state.last_version) {
+        state.last_version = item.write().version();
+      } else if (item.write().version() > state.last_version) {
+        gap = true;
+        if (state.pending_chain.size() < kMaxPendingChain) {
+          state.pending_chain[item.previous_version()] =
+              item.write().version();
+        }
+      }
+      FollowChainLocked(state);
+    }
+    absl::Status applied = absl::OkStatus();
+    if (!writes.empty()) {
+      absl::StatusOr<int> count = store_->ApplyIfNewer(
+          writes, std::make_pair(p, state.last_version));
+      applied = count.status();
+    }
+    if (!applied.ok()) {
+      errors_.fetch_add(1, std::memory_order_relaxed);
+      spdlog::error("applying replicated writes of partition {}: {}", p,
+                    applied.ToString());
+      state.last_version = before;
+    } else {
+      replicated_in_.fetch_add(writes.size(), std::memory_order_relaxed);
+    }
+    for (int k = i; k < j; ++k) {
+      v1::ReplicateResult* result = response.mutable_results(k);
+      result->set_contiguous_version(state.last_version);
+      if (!applied.ok()) {
+        result->set_code(static_cast<int>(absl::StatusCode::kUnavailable));
+      }
+    }
+    for (int k : refused) {
+      response.mutable_results(k)->set_code(
+          static_cast<int>(absl::StatusCode::kFailedPrecondition));
+    }
+    if (gap && !state.catch_up_queued && state.role == Role::kBackup) {
+      state.catch_up_queued = true;
+      const uint64_t generation = state.generation;
+      Enqueue([this, p, generation] { CatchUpFromPrimary(p, generation); });
+    }
+    i = j;
+  }
+  return response;
+}
+
+absl::StatusOr<uint64_t> CacheNodeCore::ServeCatchUp(
+    const v1::CatchUpRequest& request,
+    const std::function<bool(std::vector<v1::ReplicatedWrite>&)>& emit) {
+  if (partitions_.empty() || request.partition() >= partitions_.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("no partition ", request.partition(), " here"));
+  }
+  {
+    PartitionState& state = *partitions_[request.partition()];
+    absl::MutexLock lock(&state.mu);
+    RaiseFenceLocked(request.partition(), state, request.term());
+  }
+  active_catch_ups_.fetch_add(1);
+  catch_ups_.fetch_add(1, std::memory_order_relaxed);
+  const absl::Time started = absl::Now();
+  uint64_t bytes = 0;
+  const uint64_t rate = options_.catch_up_bytes_per_second;
+  absl::StatusOr<uint64_t> snapshot = store_->ReadSince(
+      request.partition(), request.after_version(),
+      options_.catch_up_chunk_bytes,
+      [&](std::vector<v1::ReplicatedWrite>& chunk) {
+        for (const v1::ReplicatedWrite& write : chunk) {
+          bytes += write.value().size() + write.key().size();
+        }
+        if (rate > 0) {
+          // Throttle: never ahead of the byte budget since the start.
+          const absl::Duration budget =
+              absl::Seconds(static_cast<double>(bytes) / rate);
+          const absl::Duration spent = absl::Now() - started;
+          if (budget > spent) absl::SleepFor(budget - spent);
+        }
+        return emit(chunk);
+      });
+  active_catch_ups_.fetch_sub(1);
+  last_catch_up_ms_.store(absl::ToUnixMillis(absl::Now()));
+  return snapshot;
+}
+
+bool CacheNodeCore::CatchUpsQuiet(absl::Duration quiet) const {
+  return active_catch_ups_.load() == 0 &&
+         absl::ToUnixMillis(absl::Now()) - last_catch_up_ms_.load() >=
+             absl::ToInt64Milliseconds(quiet);
+}
+
+absl::StatusOr<uint64_t> CacheNodeCore::PullFrom(const std::string& address,
+                                                 uint32_t partition,
+                                                 uint64_t after,
+                                                 uint64_t term) {
+  if (address.empty()) return absl::UnavailableError("no address");
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + kPullDeadline));
+  {
+    absl::MutexLock lock(&pulls_mu_);
+    pulls_[partition] = &context;
+  }
+  v1::CatchUpRequest request;
+  request.set_partition(partition);
+  request.set_after_version(after);
+  request.set_term(term);
+  request.set_from_node(options_.node_id);
+  std::unique_ptr<grpc::ClientReader<v1::CatchUpChunk>> reader =
+      channels_->Stub(address)->CatchUp(&context, request);
+  v1::CatchUpChunk chunk;
+  uint64_t highest = after;
+  absl::Status failure = absl::OkStatus();
+  while (reader->Read(&chunk)) {
+    std::vector<const v1::ReplicatedWrite*> writes;
+    writes.reserve(chunk.writes_size());
+    for (const v1::ReplicatedWrite& write : chunk.writes()) {
+      if (write.partition() != partition) continue;
+      writes.push_back(&write);
+      highest = std::max(highest, write.version());
+    }
+    if (!writes.empty()) {
+      absl::StatusOr<int> applied = store_->ApplyIfNewer(writes, std::nullopt);
+      if (!applied.ok()) {
+        failure = applied.status();
+        context.TryCancel();
+        break;
+      }
+    }
+    if (chunk.last()) highest = std::max(highest, chunk.snapshot_version());
+  }
+  grpc::Status status = reader->Finish();
+  {
+    absl::MutexLock lock(&pulls_mu_);
+    pulls_.erase(partition);
+  }
+  if (!failure.ok()) return failure;
+  if (!status.ok()) return FromGrpcStatus(status);
+  return highest;
+}
+
+void CacheNodeCore::Promote(
+    uint32_t partition, uint64_t generation, uint64_t term,
+    std::vector<std::pair<std::string, std::string>> sources) {
+  absl::BitGen random;
+  RetryPolicy retry{absl::Milliseconds(50), absl::Seconds(1), 2.0, 0};
+  uint64_t after = 0;
+  {
+    PartitionState& state = *partitions_[partition];
+    absl::MutexLock lock(&state.mu);
+    after = state.last_version;
+  }
+  uint64_t highest = after;
+  for (const auto& [node, address] : sources) {
+    for (int attempt = 1;; ++attempt) {
+      if (!GenerationIs(partition, generation)) return;
+      absl::StatusOr<uint64_t> pulled =
+          PullFrom(address, partition, after, term);
+      if (pulled.ok()) {
+        highest = std::max(highest, *pulled);
+        break;
+      }
+      std::shared_ptr<const TableView> view = table();
+      if (view != nullptr && view->Address(node).empty() &&
+          view->epoch() > 0) {
+        // Not a live cache node any more: its copy is gone.
+        break;
+      }
+      if (attempt == 1 || attempt % 20 == 0) {
+        spdlog::warn("partition {}: catching up from {} ({}): {}; retrying",
+                     partition, node, address, pulled.status().ToString());
+      }
+      absl::SleepFor(retry.Backoff(attempt, random));
+    }
+  }
+  PartitionState& state = *partitions_[partition];
+  absl::MutexLock lock(&state.mu);
+  if (state.generation != generation) return;
+  state.last_version = std::max(state.last_version, highest);
+  state.fence = std::max(state.fence, term);
+  if (absl::Status s = store_->SetMeta(
+          partition, PartitionMeta{state.last_version, state.fence});
+      !s.ok()) {
+    spdlog::error("partition {}: {}", partition, s.ToString());
+  }
+  state.serving = true;
+}
+
+void CacheNodeCore::CatchUpFromPrimary(uint32_t partition,
+                                       uint64_t generation) {
+  absl::BitGen random;
+  RetryPolicy retry{absl::Milliseconds(50), absl::Seconds(2), 2.0, 0};
+  for (int attempt = 1;; ++attempt) {
+    if (!GenerationIs(partition, generation)) return;
+    std::shared_ptr<const TableView> view = table();
+    const std::string& primary = view->Primary(partition);
+    if (primary.empty() || primary == options_.node_id) {
+      PartitionState& state = *partitions_[partition];
+      absl::MutexLock lock(&state.mu);
+      state.catch_up_queued = false;
+      return;
+    }
+    uint64_t after = 0, term = 0;
+    {
+      PartitionState& state = *partitions_[partition];
+      absl::MutexLock lock(&state.mu);
+      after = state.last_version;
+      term = state.term;
+    }
+    absl::StatusOr<uint64_t> pulled =
+        PullFrom(view->Address(primary), partition, after, term);
+    if (pulled.ok()) {
+      PartitionState& state = *partitions_[partition];
+      absl::MutexLock lock(&state.mu);
+      state.catch_up_queued = false;
+      if (state.generation != generation) return;
+      state.last_version = std::max(state.last_version, *pulled);
+      FollowChainLocked(state);
+      if (absl::Status s = store_->SetMeta(
+              partition, PartitionMeta{state.last_version, state.fence});
+          !s.ok()) {
+        spdlog::error("partition {}: {}", partition, s.ToString());
+      }
+      return;
+    }
+    if (attempt == 1 || attempt % 20 == 0) {
+      spdlog::warn("partition {}: catching up from primary {}: {}; retrying",
+                   partition, primary, pulled.status().ToString());
+    }
+    absl::SleepFor(retry.Backoff(attempt, random));
+  }
+}
+
+v1::StatsResponse CacheNodeCore::Stats() const {
+  v1::StatsResponse stats;
+  stats.set_node_id(options_.node_id);
+  std::shared_ptr<const TableView> view = table();
+  stats.set_table_epoch(view != nullptr ? view->epoch() : 0);
+  stats.set_gets(gets_.load());
+  stats.set_puts(puts_.load());
+  stats.set_deletes(deletes_.load());
+  stats.set_forwards(forwards_.load());
+  stats.set_replicated_in(replicated_in_.load());
+  stats.set_catch_ups(catch_ups_.load());
+  stats.set_errors(errors_.load());
+  stats.set_keys_estimate(store_->EstimatedKeys());
+  stats.set_bytes_estimate(store_->EstimatedBytes());
+  absl::flat_hash_map<std::string, std::shared_ptr<ReplicationLink>> links;
+  {
+    absl::MutexLock lock(&table_mu_);
+    links = links_;
+  }
+  for (uint32_t p = 0; p < partitions_.size(); ++p) {
+    PartitionState& state = *partitions_[p];
+    absl::MutexLock lock(&state.mu);
+    if (state.role == Role::kNone) continue;
+    v1::PartitionStats* partition = stats.add_partitions();
+    partition->set_partition(p);
+    partition->set_last_version(state.last_version);
+    if (state.role == Role::kPrimary) {
+      stats.set_primaries(stats.primaries() + 1);
+      partition->set_role(state.serving ? "primary" : "promoting");
+      uint64_t lag = 0;
+      if (view != nullptr) {
+        for (const std::string& node : view->Replicas(p)) {
+          auto it = links.find(node);
+          if (node == options_.node_id || it == links.end()) continue;
+          const uint64_t held = it->second->ContiguousVersion(p);
+          if (held < state.last_version) {
+            // Versions of one term count writes; across terms, one.
+            lag = std::max(lag, (held >> 32) == (state.last_version >> 32)
+                                    ? state.last_version - held
+                                    : 1);
+          }
+        }
+      }
+      partition->set_replication_lag(lag);
+    } else {
+      stats.set_backups(stats.backups() + 1);
+      partition->set_role(state.catch_up_queued ? "catching-up" : "backup");
+    }
+  }
+  return stats;
+}
+
+}  // namespace parley::cache

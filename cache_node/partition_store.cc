@@ -1,0 +1,591 @@
+#include "cache_node/partition_store.h"
+
+#include <array>
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "rocksdb/cache.h"
+#include "rocksdb/compaction_filter.h"
+#include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/options.h"
+#include "rocksdb/table.h"
+#include "rocksdb/write_batch.h"
+
+namespace parley::cache {
+namespace {
+
+// Partitions are encoded in 2 bytes.
+constexpr uint32_t kMaxPartition = 0xffff;
+// Writes of partitions sharing a stripe are serialised by its mutex.
+constexpr size_t kStripes = 64;
+constexpr size_t kMetaBytes = 16;
+// Rough per-entry overhead of a ReplicatedWrite, for chunk sizes.
+constexpr size_t kWriteOverheadBytes = 32;
+
+rocksdb::Slice ToSlice(absl::string_view s) {
+  return rocksdb::Slice(s.data(), s.size());
+}
+
+absl::string_view ToView(const rocksdb::Slice& s) {
+  return absl::string_view(s.data(), s.size());
+}
+
+absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
+  if (status.ok()) return absl::OkStatus();
+  std::string message =
+      absl::StrCat("cache store: ", what, ": ", status.ToString());
+  if (status.IsCorruption()) return absl::DataLossError(message);
+  if (status.IsNoSpace()) return absl::ResourceExhaustedError(message);
+  return absl::InternalError(message);
+}
+
+absl::Status CheckPartition(uint32_t partition) {
+  if (partition > kMaxPartition) {
+    return absl::InvalidArgumentError(absl::StrCat("partition is ", partition,
+                                                   "; at most ", kMaxPartition,
+                                                   " is allowed"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckWrite(const v1::ReplicatedWrite& write) {
+  if (absl::Status s = CheckPartition(write.partition()); !s.ok()) return s;
+  if (absl::Status s = ValidateNamespace("namespace", write.namespace_());
+      !s.ok()) {
+    return s;
+  }
+  return ValidateKey("key", write.key());
+}
+
+// The smallest string above every string starting with `prefix` (the
+// prefix never consists of 0xff bytes only: it starts with a tag).
+std::string PrefixSuccessor(std::string prefix) {
+  while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xff) {
+    prefix.pop_back();
+  }
+  if (!prefix.empty()) prefix.back() = static_cast<char>(prefix.back() + 1);
+  return prefix;
+}
+
+std::string EncodeMeta(const PartitionMeta& meta) {
+  std::string out(kMetaBytes, '\0');
+  for (int i = 0; i < 8; ++i) {
+    out[i] = static_cast<char>((meta.contiguous_version >> (8 * i)) & 0xff);
+    out[8 + i] = static_cast<char>((meta.term_fence >> (8 * i)) & 0xff);
+  }
+  return out;
+}
+
+absl::StatusOr<PartitionMeta> DecodeMeta(uint32_t partition,
+                                         absl::string_view stored) {
+  if (stored.size() != kMetaBytes) {
+    return absl::DataLossError(absl::StrCat(
+        "cache store: metadata of partition ", partition, " is corrupt (",
+        stored.size(), " bytes, expected ", kMetaBytes, ")"));
+  }
+  PartitionMeta meta;
+  for (int i = 0; i < 8; ++i) {
+    meta.contiguous_version |=
+        static_cast<uint64_t>(static_cast<unsigned char>(stored[i])) << (8 * i);
+    meta.term_fence |=
+        static_cast<uint64_t>(static_cast<unsigned char>(stored[8 + i]))
+        << (8 * i);
+  }
+  return meta;
+}
+
+// Drops data entries past their expiry: expired values, and tombstones
+// whose retention is over (the store gives every tombstone an expiry).
+// Deliberately not IsGone(): that is true for every tombstone, which must
+// live on until its retention ends. Metadata keys are never dropped.
+class ExpiryFilter : public rocksdb::CompactionFilter {
+ public:
+  explicit ExpiryFilter(int64_t now_ms) : now_ms_(now_ms) {}
+
+  bool Filter(int /*level*/, const rocksdb::Slice& key,
+              const rocksdb::Slice& existing_value, std::string* /*new_value*/,
+              bool* /*value_changed*/) const override {
+    if (key.empty() || key[0] != 'd') return false;
+    EntryHeader header;
+    if (!DecodeEntry(ToView(existing_value), &header, nullptr)) return false;
+    return header.expire_time_ms != 0 && header.expire_time_ms <= now_ms_;
+  }
+
+  const char* Name() const override { return "parley.cache.ExpiryFilter"; }
+
+ private:
+  const int64_t now_ms_;
+};
+
+// One filter per compaction, reading the clock once when it starts.
+class ExpiryFilterFactory : public rocksdb::CompactionFilterFactory {
+ public:
+  explicit ExpiryFilterFactory(std::function<int64_t()> now_ms)
+      : now_ms_(std::move(now_ms)) {}
+
+  std::unique_ptr<rocksdb::CompactionFilter> CreateCompactionFilter(
+      const rocksdb::CompactionFilter::Context& /*context*/) override {
+    return std::make_unique<ExpiryFilter>(now_ms_());
+  }
+
+  const char* Name() const override {
+    return "parley.cache.ExpiryFilterFactory";
+  }
+
+ private:
+  const std::function<int64_t()> now_ms_;
+};
+
+// Releases a snapshot when it goes out of scope.
+class ScopedSnapshot {
+ public:
+  explicit ScopedSnapshot(rocksdb::DB* db)
+      : db_(db), snap_(db->GetSnapshot()) {}
+  ~ScopedSnapshot() { db_->ReleaseSnapshot(snap_); }
+  ScopedSnapshot(const ScopedSnapshot&) = delete;
+  ScopedSnapshot& operator=(const ScopedSnapshot&) = delete;
+  const rocksdb::Snapshot* get() const { return snap_; }
+
+ private:
+  rocksdb::DB* db_;
+  const rocksdb::Snapshot* snap_;
+};
+
+}  // namespace
+
+struct PartitionStore::Impl {
+  // Serialises the read-compare-write of keys and the read-modify-write of
+  // the metadata of the partitions mapped to it, and caches that metadata
+  // (always equal to what is stored once loaded).
+  struct Stripe {
+    absl::Mutex mu;
+    absl::flat_hash_map<uint32_t, PartitionMeta> meta ABSL_GUARDED_BY(mu);
+  };
+
+  PartitionStoreOptions options;
+  std::shared_ptr<rocksdb::Cache> block_cache;
+  // Declared before `db` so it outlives it.
+  std::shared_ptr<rocksdb::CompactionFilterFactory> filter_factory;
+  std::unique_ptr<rocksdb::DB> db;
+  rocksdb::WriteOptions write_options;
+  std::array<Stripe, kStripes> stripes;
+
+  Stripe& StripeOf(uint32_t partition) { return stripes[partition % kStripes]; }
+
+  // The metadata of `partition`, from the cache or the database.
+  absl::StatusOr<PartitionMeta> LoadMetaLocked(Stripe& stripe,
+                                               uint32_t partition)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(stripe.mu) {
+    auto it = stripe.meta.find(partition);
+    if (it != stripe.meta.end()) return it->second;
+    absl::StatusOr<PartitionMeta> meta = ReadMeta(partition, nullptr);
+    if (meta.ok()) stripe.meta.emplace(partition, *meta);
+    return meta;
+  }
+
+  absl::StatusOr<PartitionMeta> ReadMeta(uint32_t partition,
+                                         const rocksdb::Snapshot* snapshot) {
+    rocksdb::ReadOptions read_options;
+    read_options.snapshot = snapshot;
+    std::string key = EncodeMetaKey(partition);
+    rocksdb::PinnableSlice stored;
+    rocksdb::Status s =
+        db->Get(read_options, db->DefaultColumnFamily(), ToSlice(key), &stored);
+    if (s.IsNotFound()) return PartitionMeta{};
+    if (!s.ok()) return FromRocks(s, "read metadata");
+    return DecodeMeta(partition, ToView(stored));
+  }
+
+  // The stored version of a data key; 0 when there is none.
+  absl::StatusOr<uint64_t> StoredVersion(const std::string& data_key) {
+    rocksdb::PinnableSlice stored;
+    rocksdb::Status s =
+        db->Get(rocksdb::ReadOptions(), db->DefaultColumnFamily(),
+                ToSlice(data_key), &stored);
+    if (s.IsNotFound()) return uint64_t{0};
+    if (!s.ok()) return FromRocks(s, "read");
+    EntryHeader header;
+    if (!DecodeEntry(ToView(stored), &header, nullptr)) return uint64_t{0};
+    return header.version;
+  }
+
+  // The header a write is stored with.
+  EntryHeader HeaderOf(const v1::ReplicatedWrite& write, bool replicated) {
+    EntryHeader header;
+    header.version = write.version();
+    header.deleted = write.deleted();
+    header.expire_time_ms = write.expire_time_ms();
+    // A tombstone must expire, or it would be kept forever. A replicated
+    // one keeps the expiry its primary gave it, when it has one.
+    if (write.deleted() && (!replicated || header.expire_time_ms == 0)) {
+      header.expire_time_ms = options.now_ms() + options.tombstone_retention_ms;
+    }
+    return header;
+  }
+};
+
+PartitionStore::PartitionStore(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)) {}
+
+PartitionStore::~PartitionStore() {
+  if (impl_ == nullptr || impl_->db == nullptr) return;
+  (void)Flush();
+  (void)impl_->db->Close();
+  impl_->db.reset();
+}
+
+absl::StatusOr<std::unique_ptr<PartitionStore>> PartitionStore::Open(
+    PartitionStoreOptions options) {
+  if (options.data_dir.empty()) {
+    return absl::InvalidArgumentError(
+        "cache store: data_dir is empty; give the directory of the node's "
+        "database");
+  }
+  if (options.tombstone_retention_ms < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cache store: tombstone_retention_ms is ",
+        options.tombstone_retention_ms, "; it must not be negative"));
+  }
+  if (!options.now_ms) {
+    options.now_ms = [] { return absl::ToUnixMillis(absl::Now()); };
+  }
+  std::error_code error;
+  std::filesystem::create_directories(options.data_dir, error);
+  if (error) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cache store: cannot create directory '", options.data_dir,
+                     "': ", error.message()));
+  }
+
+  auto impl = std::make_unique<Impl>();
+  impl->block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  impl->filter_factory = std::make_shared<ExpiryFilterFactory>(options.now_ms);
+
+  rocksdb::BlockBasedTableOptions table_options;
+  table_options.block_cache = impl->block_cache;
+  // Index and filter blocks count against the block cache, so memory stays
+  // bounded however much data the node holds.
+  table_options.cache_index_and_filter_blocks = true;
+  table_options.pin_l0_filter_and_index_blocks_in_cache = true;
+  table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.table_factory.reset(
+      rocksdb::NewBlockBasedTableFactory(table_options));
+  db_options.compaction_filter_factory = impl->filter_factory;
+
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, options.data_dir, &db);
+  if (!s.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cache store: cannot open the database in '", options.data_dir,
+        "': ", s.ToString(),
+        " (another process, or another store in this one, may hold it)"));
+  }
+  impl->db.reset(db);
+  impl->options = std::move(options);
+  return std::unique_ptr<PartitionStore>(new PartitionStore(std::move(impl)));
+}
+
+int64_t PartitionStore::NowMs() const { return impl_->options.now_ms(); }
+
+absl::StatusOr<std::optional<StoredEntry>> PartitionStore::Read(
+    uint32_t partition, absl::string_view ns, absl::string_view key) const {
+  if (absl::Status s = CheckPartition(partition); !s.ok()) return s;
+  if (absl::Status s = ValidateNamespace("namespace", ns); !s.ok()) return s;
+  if (absl::Status s = ValidateKey("key", key); !s.ok()) return s;
+  std::string data_key = EncodeDataKey(partition, ns, key);
+  rocksdb::PinnableSlice stored;
+  rocksdb::Status s =
+      impl_->db->Get(rocksdb::ReadOptions(), impl_->db->DefaultColumnFamily(),
+                     ToSlice(data_key), &stored);
+  if (s.IsNotFound()) return std::optional<StoredEntry>();
+  if (!s.ok()) return FromRocks(s, "read");
+  StoredEntry entry;
+  absl::string_view value;
+  if (!DecodeEntry(ToView(stored), &entry.header, &value)) {
+    return absl::DataLossError(absl::StrCat(
+        "cache store: entry of partition ", partition, " is corrupt (",
+        stored.size(), " bytes, shorter than its header)"));
+  }
+  entry.value.assign(value.data(), value.size());
+  return std::optional<StoredEntry>(std::move(entry));
+}
+
+absl::Status PartitionStore::Write(const v1::ReplicatedWrite& write,
+                                   uint64_t contiguous_version) {
+  if (absl::Status s = CheckWrite(write); !s.ok()) return s;
+  const EntryHeader header = impl_->HeaderOf(write, /*replicated=*/false);
+  const std::string data_key =
+      EncodeDataKey(write.partition(), write.namespace_(), write.key());
+  const std::string entry = EncodeEntry(
+      header, write.deleted() ? absl::string_view() : write.value());
+
+  Impl::Stripe& stripe = impl_->StripeOf(write.partition());
+  absl::MutexLock lock(&stripe.mu);
+  absl::StatusOr<PartitionMeta> meta =
+      impl_->LoadMetaLocked(stripe, write.partition());
+  if (!meta.ok()) return meta.status();
+  meta->contiguous_version = contiguous_version;
+
+  rocksdb::WriteBatch batch;
+  batch.Put(ToSlice(data_key), ToSlice(entry));
+  batch.Put(EncodeMetaKey(write.partition()), EncodeMeta(*meta));
+  absl::Status s =
+      FromRocks(impl_->db->Write(impl_->write_options, &batch), "write");
+  if (s.ok()) stripe.meta[write.partition()] = *meta;
+  return s;
+}
+
+absl::StatusOr<int> PartitionStore::ApplyIfNewer(
+    const std::vector<const v1::ReplicatedWrite*>& writes,
+    std::optional<std::pair<uint32_t, uint64_t>> contiguous)
+    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  // Check everything first: the batch is applied whole or not at all.
+  uint64_t stripe_mask = 0;
+  for (const v1::ReplicatedWrite* write : writes) {
+    if (absl::Status s = CheckWrite(*write); !s.ok()) return s;
+    stripe_mask |= uint64_t{1} << (write->partition() % kStripes);
+  }
+  if (contiguous.has_value()) {
+    if (absl::Status s = CheckPartition(contiguous->first); !s.ok()) return s;
+    stripe_mask |= uint64_t{1} << (contiguous->first % kStripes);
+  }
+  static_assert(kStripes <= 64, "the stripe mask has 64 bits");
+
+  // Lock the stripes involved in ascending order (no deadlock between
+  // concurrent batches).
+  for (size_t i = 0; i < kStripes; ++i) {
+    if (stripe_mask & (uint64_t{1} << i)) impl_->stripes[i].mu.Lock();
+  }
+  struct Unlocker {
+    Impl* impl;
+    uint64_t mask;
+    ~Unlocker() {
+      for (size_t i = kStripes; i-- > 0;) {
+        if (mask & (uint64_t{1} << i)) impl->stripes[i].mu.Unlock();
+      }
+    }
+  } unlocker{impl_.get(), stripe_mask};
+
+  rocksdb::WriteBatch batch;
+  int applied = 0;
+  // Versions written earlier in this batch, for keys that appear twice
+  // (only needed with more than one write).
+  absl::flat_hash_map<std::string, uint64_t> pending;
+  for (const v1::ReplicatedWrite* write : writes) {
+    std::string data_key =
+        EncodeDataKey(write->partition(), write->namespace_(), write->key());
+    uint64_t stored_version = 0;
+    auto it = pending.find(data_key);
+    if (it != pending.end()) {
+      stored_version = it->second;
+    } else {
+      absl::StatusOr<uint64_t> version = impl_->StoredVersion(data_key);
+      if (!version.ok()) return version.status();
+      stored_version = *version;
+    }
+    if (write->version() <= stored_version) continue;
+    const EntryHeader header = impl_->HeaderOf(*write, /*replicated=*/true);
+    batch.Put(ToSlice(data_key),
+              EncodeEntry(header, write->deleted() ? absl::string_view()
+                                                   : write->value()));
+    ++applied;
+    if (writes.size() > 1) pending[std::move(data_key)] = write->version();
+  }
+
+  std::optional<PartitionMeta> new_meta;
+  if (contiguous.has_value()) {
+    Impl::Stripe& stripe = impl_->StripeOf(contiguous->first);
+    absl::StatusOr<PartitionMeta> meta =
+        impl_->LoadMetaLocked(stripe, contiguous->first);
+    if (!meta.ok()) return meta.status();
+    if (contiguous->second > meta->contiguous_version) {
+      meta->contiguous_version = contiguous->second;
+      batch.Put(EncodeMetaKey(contiguous->first), EncodeMeta(*meta));
+      new_meta = *meta;
+    }
+  }
+
+  if (batch.Count() == 0) return 0;
+  if (absl::Status s =
+          FromRocks(impl_->db->Write(impl_->write_options, &batch), "write");
+      !s.ok()) {
+    return s;
+  }
+  if (new_meta.has_value()) {
+    impl_->StripeOf(contiguous->first).meta[contiguous->first] = *new_meta;
+  }
+  return applied;
+}
+
+absl::StatusOr<PartitionMeta> PartitionStore::GetMeta(
+    uint32_t partition) const {
+  if (absl::Status s = CheckPartition(partition); !s.ok()) return s;
+  return impl_->ReadMeta(partition, nullptr);
+}
+
+absl::Status PartitionStore::SetMeta(uint32_t partition,
+                                     const PartitionMeta& meta) {
+  if (absl::Status s = CheckPartition(partition); !s.ok()) return s;
+  Impl::Stripe& stripe = impl_->StripeOf(partition);
+  absl::MutexLock lock(&stripe.mu);
+  absl::Status s =
+      FromRocks(impl_->db->Put(impl_->write_options, EncodeMetaKey(partition),
+                               EncodeMeta(meta)),
+                "write metadata");
+  if (s.ok()) stripe.meta[partition] = meta;
+  return s;
+}
+
+absl::StatusOr<uint64_t> PartitionStore::ReadSince(
+    uint32_t partition, uint64_t after_version, size_t chunk_bytes,
+    const std::function<bool(std::vector<v1::ReplicatedWrite>&)>& emit) const {
+  if (absl::Status s = CheckPartition(partition); !s.ok()) return s;
+  rocksdb::DB* db = impl_->db.get();
+  // Note: the compaction filter ignores snapshots, so an entry that expires
+  // during the read may vanish from it; such entries are left out anyway.
+  ScopedSnapshot snapshot(db);
+  absl::StatusOr<PartitionMeta> meta =
+      impl_->ReadMeta(partition, snapshot.get());
+  if (!meta.ok()) return meta.status();
+
+  const std::string lower = DataKeyPrefix(partition);
+  const std::string upper = PrefixSuccessor(lower);
+  rocksdb::Slice upper_slice = ToSlice(upper);
+  rocksdb::ReadOptions read_options;
+  read_options.snapshot = snapshot.get();
+  read_options.iterate_upper_bound = &upper_slice;
+  // A bulk read: keep the hot entries in the block cache.
+  read_options.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read_options));
+
+  const int64_t now = NowMs();
+  std::vector<v1::ReplicatedWrite> chunk;
+  size_t bytes = 0;
+  for (it->Seek(ToSlice(lower)); it->Valid(); it->Next()) {
+    absl::string_view ns, key, value;
+    EntryHeader header;
+    if (!DecodeDataKey(ToView(it->key()), nullptr, &ns, &key) ||
+        !DecodeEntry(ToView(it->value()), &header, &value)) {
+      continue;
+    }
+    if (header.version <= after_version) continue;
+    if (!header.deleted && IsGone(header, now)) continue;
+    v1::ReplicatedWrite& write = chunk.emplace_back();
+    write.set_partition(partition);
+    write.set_namespace_(ns.data(), ns.size());
+    write.set_key(key.data(), key.size());
+    if (!header.deleted) write.set_value(value.data(), value.size());
+    write.set_version(header.version);
+    write.set_expire_time_ms(header.expire_time_ms);
+    write.set_deleted(header.deleted);
+    bytes += ns.size() + key.size() + value.size() + kWriteOverheadBytes;
+    if (bytes >= chunk_bytes) {
+      if (!emit(chunk)) return meta->contiguous_version;
+      chunk.clear();
+      bytes = 0;
+    }
+  }
+  if (absl::Status s = FromRocks(it->status(), "read partition"); !s.ok()) {
+    return s;
+  }
+  if (!chunk.empty()) emit(chunk);
+  return meta->contiguous_version;
+}
+
+absl::StatusOr<std::vector<v1::Entry>> PartitionStore::Scan(
+    uint32_t partition, absl::string_view ns, absl::string_view prefix,
+    absl::string_view start_after, size_t limit) const {
+  if (absl::Status s = CheckPartition(partition); !s.ok()) return s;
+  if (absl::Status s = ValidateNamespace("namespace", ns); !s.ok()) return s;
+  std::vector<v1::Entry> entries;
+  if (limit == 0) return entries;
+
+  const std::string ns_prefix = DataKeyPrefix(partition, ns);
+  const std::string lower = absl::StrCat(ns_prefix, prefix);
+  const std::string upper = PrefixSuccessor(lower);
+  std::string seek = lower;
+  if (!start_after.empty()) {
+    std::string after = absl::StrCat(ns_prefix, start_after);
+    if (after > seek) seek = std::move(after);
+  }
+  rocksdb::Slice upper_slice = ToSlice(upper);
+  rocksdb::ReadOptions read_options;
+  read_options.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read_options));
+
+  const int64_t now = NowMs();
+  for (it->Seek(ToSlice(seek)); it->Valid() && entries.size() < limit;
+       it->Next()) {
+    absl::string_view key, value;
+    EntryHeader header;
+    if (!DecodeDataKey(ToView(it->key()), nullptr, nullptr, &key) ||
+        !DecodeEntry(ToView(it->value()), &header, &value)) {
+      continue;
+    }
+    if (!start_after.empty() && key <= start_after) continue;
+    if (IsGone(header, now)) continue;
+    v1::Entry& entry = entries.emplace_back();
+    entry.set_namespace_(ns.data(), ns.size());
+    entry.set_key(key.data(), key.size());
+    entry.set_value(value.data(), value.size());
+    entry.set_version(header.version);
+    entry.set_expire_time_ms(header.expire_time_ms);
+  }
+  if (absl::Status s = FromRocks(it->status(), "scan"); !s.ok()) return s;
+  return entries;
+}
+
+absl::Status PartitionStore::DropPartition(uint32_t partition) {
+  if (absl::Status s = CheckPartition(partition); !s.ok()) return s;
+  const std::string lower = DataKeyPrefix(partition);
+  const std::string upper = PrefixSuccessor(lower);
+  Impl::Stripe& stripe = impl_->StripeOf(partition);
+  absl::MutexLock lock(&stripe.mu);
+  rocksdb::WriteBatch batch;
+  batch.DeleteRange(ToSlice(lower), ToSlice(upper));
+  batch.Delete(EncodeMetaKey(partition));
+  absl::Status s = FromRocks(impl_->db->Write(impl_->write_options, &batch),
+                             "drop partition");
+  if (s.ok()) stripe.meta.erase(partition);
+  return s;
+}
+
+absl::Status PartitionStore::CompactAll() {
+  rocksdb::CompactRangeOptions compact_options;
+  // Rewrite the last level too, so the filter sees every entry.
+  compact_options.bottommost_level_compaction =
+      rocksdb::BottommostLevelCompaction::kForce;
+  return FromRocks(impl_->db->CompactRange(compact_options, nullptr, nullptr),
+                   "compact");
+}
+
+uint64_t PartitionStore::EstimatedKeys() const {
+  uint64_t keys = 0;
+  impl_->db->GetIntProperty("rocksdb.estimate-num-keys", &keys);
+  return keys;
+}
+
+uint64_t PartitionStore::EstimatedBytes() const {
+  uint64_t sst = 0;
+  uint64_t memtables = 0;
+  impl_->db->GetIntProperty("rocksdb.total-sst-files-size", &sst);
+  impl_->db->GetIntProperty("rocksdb.cur-size-all-mem-tables", &memtables);
+  return sst + memtables;
+}
+
+absl::Status PartitionStore::Flush() {
+  return FromRocks(impl_->db->FlushWAL(/*sync=*/true), "flush log");
+}
+
+}  // namespace parley::cache

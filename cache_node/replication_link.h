@@ -1,0 +1,77 @@
+#ifndef PARLEY_CACHE_NODE_REPLICATION_LINK_H_
+#define PARLEY_CACHE_NODE_REPLICATION_LINK_H_
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "proto/parley/v1/cache_node.grpc.pb.h"
+
+namespace parley::cache {
+
+// Counts a write's acknowledgements from backups and calls `done` exactly
+// once: OK when `needed` backups hold it, UNAVAILABLE as soon as too many
+// failed for that to happen.
+class AckTracker {
+ public:
+  AckTracker(int needed, int backups, std::function<void(absl::Status)> done);
+
+  // A backup holds the write.
+  void Ack();
+  // A backup could not take the write.
+  void Fail(const absl::Status& why);
+
+ private:
+  const int needed_;
+  const int backups_;
+  std::function<void(absl::Status)> done_;
+  std::atomic<int> acks_{0};
+  std::atomic<int> fails_{0};
+};
+
+// The write stream from this primary to one backup node: writes are sent
+// in the order they were queued, batched while a call is in flight (one at
+// a time), and each write's tracker is told whether the backup holds it
+// and everything before it. Thread-safe.
+class ReplicationLink : public std::enable_shared_from_this<ReplicationLink> {
+ public:
+  ReplicationLink(std::string self_id, std::string backup_id,
+                  std::shared_ptr<v1::CacheNode::Stub> stub);
+
+  const std::string& backup_id() const { return backup_id_; }
+
+  // Queues one write for the backup.
+  void Send(v1::ReplicateItem item, std::shared_ptr<AckTracker> tracker);
+
+  // The backup's last reported contiguous version of `partition`.
+  uint64_t ContiguousVersion(uint32_t partition) const;
+
+ private:
+  struct Pending {
+    v1::ReplicateItem item;
+    std::shared_ptr<AckTracker> tracker;
+  };
+  struct Batch;
+
+  void StartBatchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void OnBatchDone(Batch* batch, const grpc::Status& status);
+
+  const std::string self_id_;
+  const std::string backup_id_;
+  const std::shared_ptr<v1::CacheNode::Stub> stub_;
+  mutable absl::Mutex mu_;
+  std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
+  bool in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  absl::flat_hash_map<uint32_t, uint64_t> contiguous_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace parley::cache
+
+#endif  // PARLEY_CACHE_NODE_REPLICATION_LINK_H_
