@@ -121,6 +121,8 @@ void CacheNodeCore::OnTable(const v1::PartitionTable& table) {
 
   const std::string& me = options_.node_id;
   std::vector<uint32_t> changed;
+  // Started once the new table is published, so they see it.
+  std::vector<std::function<void()>> tasks;
   int promotions = 0, catch_ups = 0, drops = 0;
   for (uint32_t p = 0; p < view->partition_count(); ++p) {
     PartitionState& state = *partitions_[p];
@@ -148,7 +150,7 @@ void CacheNodeCore::OnTable(const v1::PartitionTable& table) {
       add_sources(*view);
       if (previous != nullptr) add_sources(*previous);
       ++promotions;
-      Enqueue([this, p, generation, term, sources] {
+      tasks.push_back([this, p, generation, term, sources] {
         Promote(p, generation, term, sources);
       });
     } else if (view->IsReplica(p, me)) {
@@ -160,7 +162,8 @@ void CacheNodeCore::OnTable(const v1::PartitionTable& table) {
       changed.push_back(p);
       state.catch_up_queued = true;
       ++catch_ups;
-      Enqueue([this, p, generation] { CatchUpFromPrimary(p, generation); });
+      tasks.push_back(
+          [this, p, generation] { CatchUpFromPrimary(p, generation); });
     } else {
       if (state.role == Role::kNone && previous != nullptr) continue;
       const bool held = state.role != Role::kNone || state.last_version > 0;
@@ -190,6 +193,7 @@ void CacheNodeCore::OnTable(const v1::PartitionTable& table) {
       }
     }
   }
+  for (std::function<void()>& task : tasks) Enqueue(std::move(task));
   spdlog::info(
       "table epoch {}: {} promotion(s), {} catch-up(s), {} partition(s) "
       "dropped",
@@ -798,6 +802,7 @@ void CacheNodeCore::CatchUpFromPrimary(uint32_t partition,
   for (int attempt = 1;; ++attempt) {
     if (!GenerationIs(partition, generation)) return;
     std::shared_ptr<const TableView> view = table();
+    if (view == nullptr) return;
     const std::string& primary = view->Primary(partition);
     if (primary.empty() || primary == options_.node_id) {
       PartitionState& state = *partitions_[partition];

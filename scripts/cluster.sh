@@ -4,6 +4,9 @@
 
 PARLEY_PROCESSES=(
   "coordinator|//services/coordinator:parley-coordinator|127.0.0.1:7400|--data_dir=${PARLEY_STATE}/data/coordinator"
+  "cache-1|//cache_node:parley-cache-node|127.0.0.1:7501|--node_id=cache-1 --data_dir=${PARLEY_STATE}/data/cache-1 --coordinator=127.0.0.1:7400"
+  "cache-2|//cache_node:parley-cache-node|127.0.0.1:7502|--node_id=cache-2 --data_dir=${PARLEY_STATE}/data/cache-2 --coordinator=127.0.0.1:7400"
+  "cache-3|//cache_node:parley-cache-node|127.0.0.1:7503|--node_id=cache-3 --data_dir=${PARLEY_STATE}/data/cache-3 --coordinator=127.0.0.1:7400"
 )
 
 pid_file() { echo "${PARLEY_STATE}/pids/$1.pid"; }
