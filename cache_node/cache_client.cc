@@ -1,7 +1,9 @@
 #include "cache_node/cache_client.h"
 
+#include <chrono>
 #include <deque>
 #include <map>
+#include <mutex>
 #include <thread>
 #include <utility>
 
@@ -29,8 +31,7 @@ using Callback = std::function<void(absl::StatusOr<v1::PipelineResponse>)>;
 // order, one write in flight, and answered by id. A broken stream fails
 // everything pending and is replaced by the client.
 class NodePipeline
-    : public grpc::ClientBidiReactor<v1::PipelineRequest,
-                                     v1::PipelineResponse>,
+    : public grpc::ClientBidiReactor<v1::PipelineRequest, v1::PipelineResponse>,
       public std::enable_shared_from_this<NodePipeline> {
  public:
   explicit NodePipeline(std::shared_ptr<v1::CacheNode::Stub> stub)
@@ -80,8 +81,9 @@ class NodePipeline
       }
     }
     for (Callback& done : overdue) {
-      done(absl::DeadlineExceededError("the cache node did not answer in "
-                                       "time"));
+      done(
+          absl::DeadlineExceededError("the cache node did not answer in "
+                                      "time"));
     }
   }
 
@@ -189,8 +191,8 @@ class CacheClient::Impl {
                          ? options_.credentials
                          : grpc::InsecureChannelCredentials()),
         channels_(credentials_),
-        coordinator_(v1::Coordinator::NewStub(grpc::CreateChannel(
-            options_.coordinator_address, credentials_))),
+        coordinator_(v1::Coordinator::NewStub(
+            grpc::CreateChannel(options_.coordinator_address, credentials_))),
         table_follower_(
             "partition table",
             [this](grpc::ClientContext* context) {
@@ -229,8 +231,7 @@ class CacheClient::Impl {
     auto idle = [this]() ABSL_SHARED_LOCKS_REQUIRED(outstanding_mu_) {
       return outstanding_ == 0;
     };
-    outstanding_mu_.AwaitWithTimeout(absl::Condition(&idle),
-                                     absl::Seconds(10));
+    outstanding_mu_.AwaitWithTimeout(absl::Condition(&idle), absl::Seconds(10));
   }
 
   bool WaitForTable(absl::Duration wait) {
@@ -316,18 +317,18 @@ class CacheClient::Impl {
     const std::string& address = view->Address(view->Primary(partition));
     if (address.empty()) {
       return Retry(std::move(op), view->epoch(),
-                   absl::UnavailableError(absl::StrCat(
-                       "partition ", partition, " has no cache node")));
+                   absl::UnavailableError(absl::StrCat("partition ", partition,
+                                                       " has no cache node")));
     }
     const uint64_t epoch = view->epoch();
     for (int tries = 0; tries < 2; ++tries) {
       std::shared_ptr<NodePipeline> pipeline = PipelineTo(address);
-      if (pipeline->Send(op->request,
-                         [this, op, epoch](
-                             absl::StatusOr<v1::PipelineResponse> response) {
-                           OnAnswer(op, epoch, std::move(response));
-                         },
-                         absl::Now() + options_.attempt_timeout)) {
+      if (pipeline->Send(
+              op->request,
+              [this, op, epoch](absl::StatusOr<v1::PipelineResponse> response) {
+                OnAnswer(op, epoch, std::move(response));
+              },
+              absl::Now() + options_.attempt_timeout)) {
         return;
       }
     }
@@ -348,10 +349,9 @@ class CacheClient::Impl {
     const bool not_applied =
         status.code() == absl::StatusCode::kFailedPrecondition;
     const bool retryable =
-        not_applied ||
-        (!IsCompareAndSet(op->request) &&
-         (status.code() == absl::StatusCode::kUnavailable ||
-          status.code() == absl::StatusCode::kDeadlineExceeded));
+        not_applied || (!IsCompareAndSet(op->request) &&
+                        (status.code() == absl::StatusCode::kUnavailable ||
+                         status.code() == absl::StatusCode::kDeadlineExceeded));
     if (!retryable) return op->done(status);
     Retry(std::move(op), epoch, status);
   }
@@ -425,8 +425,41 @@ class CacheClient::Impl {
   int outstanding_ ABSL_GUARDED_BY(outstanding_mu_) = 0;
 };
 
+namespace {
+
+// gRPC 1.51 runs client callbacks on a shared completion queue that is
+// created with the first channel using them and torn down with the last;
+// creating and destroying clients in a row races that teardown (a double
+// free in the queue's threads, seen under AddressSanitizer). One channel
+// that used the callback API, kept for the life of the process, keeps the
+// queue from ever being torn down.
+void HoldCallbackQueue() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    static auto* const channel = new std::shared_ptr<grpc::Channel>(
+        grpc::CreateChannel("127.0.0.1:1", grpc::InsecureChannelCredentials()));
+    static auto* const stub = v1::CacheNode::NewStub(*channel).release();
+    auto* context = new grpc::ClientContext();
+    context->set_deadline(std::chrono::system_clock::now());
+    auto* request = new v1::PingRequest();
+    auto* response = new v1::PingResponse();
+    absl::Notification done;
+    stub->async()->Ping(context, request, response,
+                        [&done, context, request, response](grpc::Status) {
+                          delete context;
+                          delete request;
+                          delete response;
+                          done.Notify();
+                        });
+    done.WaitForNotification();
+  });
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<CacheClient>> CacheClient::Connect(
     CacheClientOptions options, absl::Duration wait) {
+  HoldCallbackQueue();
   if (options.coordinator_address.empty()) {
     return absl::InvalidArgumentError(
         "coordinator_address is empty; give the coordinator's host:port");
@@ -434,10 +467,9 @@ absl::StatusOr<std::unique_ptr<CacheClient>> CacheClient::Connect(
   const std::string address = options.coordinator_address;
   auto impl = std::make_unique<Impl>(std::move(options));
   if (!impl->WaitForTable(wait)) {
-    return absl::UnavailableError(
-        absl::StrCat("no partition table from the coordinator at ", address,
-                     " within ", absl::FormatDuration(wait),
-                     "; is it running?"));
+    return absl::UnavailableError(absl::StrCat(
+        "no partition table from the coordinator at ", address, " within ",
+        absl::FormatDuration(wait), "; is it running?"));
   }
   return std::unique_ptr<CacheClient>(new CacheClient(std::move(impl)));
 }
@@ -476,7 +508,8 @@ absl::StatusOr<v1::GetResponse> CacheClient::Get(absl::string_view ns,
   v1::PipelineRequest request;
   request.mutable_get()->set_namespace_(std::string(ns));
   request.mutable_get()->set_key(std::string(key));
-  absl::StatusOr<v1::PipelineResponse> response = Call(*this, std::move(request));
+  absl::StatusOr<v1::PipelineResponse> response =
+      Call(*this, std::move(request));
   if (!response.ok()) return response.status();
   return std::move(*response->mutable_get());
 }
@@ -493,7 +526,8 @@ absl::StatusOr<uint64_t> CacheClient::Put(
   if (expected_version.has_value()) {
     put->mutable_expected_version()->set_value(*expected_version);
   }
-  absl::StatusOr<v1::PipelineResponse> response = Call(*this, std::move(request));
+  absl::StatusOr<v1::PipelineResponse> response =
+      Call(*this, std::move(request));
   if (!response.ok()) return response.status();
   return response->put().version();
 }
@@ -508,7 +542,8 @@ absl::StatusOr<v1::DeleteResponse> CacheClient::Delete(
   if (expected_version.has_value()) {
     remove->mutable_expected_version()->set_value(*expected_version);
   }
-  absl::StatusOr<v1::PipelineResponse> response = Call(*this, std::move(request));
+  absl::StatusOr<v1::PipelineResponse> response =
+      Call(*this, std::move(request));
   if (!response.ok()) return response.status();
   return std::move(*response->mutable_delete_());
 }
@@ -520,7 +555,8 @@ absl::StatusOr<v1::TouchResponse> CacheClient::Touch(absl::string_view ns,
   request.mutable_touch()->set_namespace_(std::string(ns));
   request.mutable_touch()->set_key(std::string(key));
   request.mutable_touch()->set_ttl_ms(ttl_ms);
-  absl::StatusOr<v1::PipelineResponse> response = Call(*this, std::move(request));
+  absl::StatusOr<v1::PipelineResponse> response =
+      Call(*this, std::move(request));
   if (!response.ok()) return response.status();
   return std::move(*response->mutable_touch());
 }

@@ -254,9 +254,9 @@ absl::StatusOr<Route> CacheNodeCore::RouteFor(absl::string_view ns,
   if (partition != nullptr) *partition = p;
   const std::string& primary = view->Primary(p);
   if (primary.empty()) {
-    return absl::UnavailableError(absl::StrCat(
-        "partition ", p, " has no cache node (table epoch ", view->epoch(),
-        "); are any cache nodes up?"));
+    return absl::UnavailableError(
+        absl::StrCat("partition ", p, " has no cache node (table epoch ",
+                     view->epoch(), "); are any cache nodes up?"));
   }
   Route route;
   route.local = primary == options_.node_id;
@@ -276,10 +276,10 @@ absl::Status CacheNodeCore::CheckServingLocked(uint32_t partition,
         "' (table epoch ", view != nullptr ? view->epoch() : 0, ")"));
   }
   if (state.fence > state.term) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "partition ", partition, " has a newer primary term (", state.fence,
-        " > ", state.term, ") than cache node '", options_.node_id,
-        "' holds; refresh the partition table"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("partition ", partition, " has a newer primary term (",
+                     state.fence, " > ", state.term, ") than cache node '",
+                     options_.node_id, "' holds; refresh the partition table"));
   }
   if (!state.serving) {
     return absl::UnavailableError(absl::StrCat(
@@ -303,7 +303,8 @@ void CacheNodeCore::RaiseFenceLocked(uint32_t partition, PartitionState& state,
 absl::StatusOr<v1::GetResponse> CacheNodeCore::Get(
     const v1::GetRequest& request) {
   uint32_t p = 0;
-  absl::StatusOr<Route> route = RouteFor(request.namespace_(), request.key(), &p);
+  absl::StatusOr<Route> route =
+      RouteFor(request.namespace_(), request.key(), &p);
   if (!route.ok()) return route.status();
   {
     PartitionState& state = *partitions_[p];
@@ -331,8 +332,8 @@ absl::StatusOr<v1::GetResponse> CacheNodeCore::Get(
   return response;
 }
 
-std::shared_ptr<ReplicationLink> CacheNodeCore::LinkTo(
-    const std::string& node, const TableView& view) {
+std::shared_ptr<ReplicationLink> CacheNodeCore::LinkTo(const std::string& node,
+                                                       const TableView& view) {
   absl::MutexLock lock(&table_mu_);
   auto& link = links_[node];
   if (link == nullptr) {
@@ -365,8 +366,7 @@ void CacheNodeCore::WritePrimary(
     return;
   }
   const uint64_t previous = state.last_version;
-  const uint64_t version =
-      std::max(previous + 1, TermBase(state.term) + 1);
+  const uint64_t version = std::max(previous + 1, TermBase(state.term) + 1);
   write->set_partition(partition);
   write->set_namespace_(std::string(ns));
   write->set_key(std::string(key));
@@ -384,21 +384,21 @@ void CacheNodeCore::WritePrimary(
   for (const std::string& node : replicas) {
     if (node != options_.node_id) backups.push_back(node);
   }
-  int quorum = options_.write_quorum > 0
-                   ? options_.write_quorum
-                   : static_cast<int>(view->table().replication_factor()) / 2 +
-                         1;
+  int quorum =
+      options_.write_quorum > 0
+          ? options_.write_quorum
+          : static_cast<int>(view->table().replication_factor()) / 2 + 1;
   quorum = std::min<int>(quorum, static_cast<int>(replicas.size()));
   auto written = std::make_shared<v1::ReplicatedWrite>(*write);
-  auto tracker = std::make_shared<AckTracker>(
-      quorum - 1, static_cast<int>(backups.size()),
-      [done, written](absl::Status status) {
-        if (status.ok()) {
-          done(*written);
-        } else {
-          done(status);
-        }
-      });
+  auto tracker =
+      std::make_shared<AckTracker>(quorum - 1, static_cast<int>(backups.size()),
+                                   [done, written](absl::Status status) {
+                                     if (status.ok()) {
+                                       done(*written);
+                                     } else {
+                                       done(status);
+                                     }
+                                   });
   for (const std::string& backup : backups) {
     v1::ReplicateItem item;
     *item.mutable_write() = *written;
@@ -430,7 +430,8 @@ absl::Status CheckExpected(const google::protobuf::UInt64Value& expected,
 void CacheNodeCore::Put(const v1::PutRequest& request,
                         Done<v1::PutResponse> done) {
   uint32_t p = 0;
-  absl::StatusOr<Route> route = RouteFor(request.namespace_(), request.key(), &p);
+  absl::StatusOr<Route> route =
+      RouteFor(request.namespace_(), request.key(), &p);
   if (!route.ok()) return done(route.status());
   if (request.value().size() > options_.max_value_bytes) {
     return done(absl::InvalidArgumentError(absl::StrCat(
@@ -469,7 +470,8 @@ void CacheNodeCore::Put(const v1::PutRequest& request,
 void CacheNodeCore::Delete(const v1::DeleteRequest& request,
                            Done<v1::DeleteResponse> done) {
   uint32_t p = 0;
-  absl::StatusOr<Route> route = RouteFor(request.namespace_(), request.key(), &p);
+  absl::StatusOr<Route> route =
+      RouteFor(request.namespace_(), request.key(), &p);
   if (!route.ok()) return done(route.status());
   deletes_.fetch_add(1, std::memory_order_relaxed);
   auto existed = std::make_shared<bool>(true);
@@ -478,9 +480,9 @@ void CacheNodeCore::Delete(const v1::DeleteRequest& request,
       [&](const std::optional<StoredEntry>& current)
           -> absl::StatusOr<v1::ReplicatedWrite> {
         const uint64_t live = LiveVersion(current, store_->NowMs());
-        if (absl::Status s = CheckExpected(request.expected_version(),
-                                           request.has_expected_version(),
-                                           live);
+        if (absl::Status s =
+                CheckExpected(request.expected_version(),
+                              request.has_expected_version(), live);
             !s.ok()) {
           return s;
         }
@@ -507,7 +509,8 @@ void CacheNodeCore::Delete(const v1::DeleteRequest& request,
 void CacheNodeCore::Touch(const v1::TouchRequest& request,
                           Done<v1::TouchResponse> done) {
   uint32_t p = 0;
-  absl::StatusOr<Route> route = RouteFor(request.namespace_(), request.key(), &p);
+  absl::StatusOr<Route> route =
+      RouteFor(request.namespace_(), request.key(), &p);
   if (!route.ok()) return done(route.status());
   if (request.ttl_ms() == 0) {
     return done(absl::InvalidArgumentError(
@@ -614,16 +617,15 @@ v1::ReplicateResponse CacheNodeCore::Replicate(
       } else if (item.write().version() > state.last_version) {
         gap = true;
         if (state.pending_chain.size() < kMaxPendingChain) {
-          state.pending_chain[item.previous_version()] =
-              item.write().version();
+          state.pending_chain[item.previous_version()] = item.write().version();
         }
       }
       FollowChainLocked(state);
     }
     absl::Status applied = absl::OkStatus();
     if (!writes.empty()) {
-      absl::StatusOr<int> count = store_->ApplyIfNewer(
-          writes, std::make_pair(p, state.last_version));
+      absl::StatusOr<int> count =
+          store_->ApplyIfNewer(writes, std::make_pair(p, state.last_version));
       applied = count.status();
     }
     if (!applied.ok()) {
@@ -770,8 +772,7 @@ void CacheNodeCore::Promote(
         break;
       }
       std::shared_ptr<const TableView> view = table();
-      if (view != nullptr && view->Address(node).empty() &&
-          view->epoch() > 0) {
+      if (view != nullptr && view->Address(node).empty() && view->epoch() > 0) {
         // Not a live cache node any more: its copy is gone.
         break;
       }

@@ -4,8 +4,8 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
-#include <map>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -14,11 +14,11 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "grpcpp/client_context.h"
 #include "cache_node/node_channels.h"
 #include "cache_node/partition_store.h"
 #include "cache_node/replication_link.h"
 #include "cache_node/table_view.h"
+#include "grpcpp/client_context.h"
 #include "proto/parley/v1/cache_node.pb.h"
 #include "proto/parley/v1/coordinator.pb.h"
 
@@ -149,17 +149,16 @@ class CacheNodeCore {
   };
 
   // A write the primary is about to make, decided under the partition lock.
-  using WriteDecision =
-      std::function<absl::StatusOr<v1::ReplicatedWrite>(
-          const std::optional<StoredEntry>& current)>;
+  using WriteDecision = std::function<absl::StatusOr<v1::ReplicatedWrite>(
+      const std::optional<StoredEntry>& current)>;
 
   // Runs the primary's write path: checks the role, reads the current
   // entry, lets `decide` build the write (or fail), stores and replicates
   // it; `done` gets the write once the quorum holds it.
-  void WritePrimary(uint32_t partition, absl::string_view ns,
-                    absl::string_view key, const WriteDecision& decide,
-                    std::function<void(absl::StatusOr<v1::ReplicatedWrite>)>
-                        done);
+  void WritePrimary(
+      uint32_t partition, absl::string_view ns, absl::string_view key,
+      const WriteDecision& decide,
+      std::function<void(absl::StatusOr<v1::ReplicatedWrite>)> done);
 
   // Checks that this node serves `partition` as primary.
   absl::Status CheckServingLocked(uint32_t partition, PartitionState& state)

@@ -43,10 +43,10 @@ void RunLocal(CacheNodeCore* core, const v1::GetRequest& request,
 }
 
 template <typename Request, typename Response>
-void RunLocalWrite(
-    void (CacheNodeCore::*method)(const Request&, Done<Response>),
-    CacheNodeCore* core, const Request& request, Response* response,
-    std::function<void(grpc::Status)> done) {
+void RunLocalWrite(void (CacheNodeCore::*method)(const Request&,
+                                                 Done<Response>),
+                   CacheNodeCore* core, const Request& request,
+                   Response* response, std::function<void(grpc::Status)> done) {
   (core->*method)(request, [response, done](absl::StatusOr<Response> result) {
     if (result.ok()) *response = std::move(*result);
     done(ToGrpcStatus(result.status()));
@@ -109,7 +109,9 @@ struct ForwardedCall {
 CacheNodeService::CacheNodeService(CacheNodeCore* core,
                                    std::shared_ptr<NodeChannels> channels,
                                    Drainer drainer)
-    : core_(core), channels_(std::move(channels)), drainer_(std::move(drainer)) {}
+    : core_(core),
+      channels_(std::move(channels)),
+      drainer_(std::move(drainer)) {}
 
 template <typename Request, typename Response>
 void CacheNodeService::Dispatch(bool forwarded, const Request& request,
@@ -136,10 +138,9 @@ void CacheNodeService::Dispatch(bool forwarded, const Request& request,
   call->context.set_deadline(
       absl::ToChronoTime(absl::Now() + kForwardDeadline));
   call->context.AddMetadata(kForwardedHeader, core_->node_id());
-  CallAsync(call->stub->async(), &call->context, &call->request, response,
-            [call, done = std::move(done)](grpc::Status status) {
-              done(status);
-            });
+  CallAsync(
+      call->stub->async(), &call->context, &call->request, response,
+      [call, done = std::move(done)](grpc::Status status) { done(status); });
 }
 
 grpc::ServerUnaryReactor* CacheNodeService::Get(
@@ -260,9 +261,9 @@ grpc::ServerUnaryReactor* CacheNodeService::Scan(
   // One partition only, for a node that forwarded its scan here.
   auto only = context->client_metadata().find(kScanPartitionHeader);
   if (only != context->client_metadata().end()) {
-    absl::StatusOr<std::vector<v1::Entry>> entries = core_->ScanPartition(
-        partition, request->namespace_(), request->prefix(), start_after,
-        limit);
+    absl::StatusOr<std::vector<v1::Entry>> entries =
+        core_->ScanPartition(partition, request->namespace_(),
+                             request->prefix(), start_after, limit);
     if (entries.ok()) {
       for (v1::Entry& entry : *entries) *response->add_entries() = entry;
     }
@@ -271,8 +272,8 @@ grpc::ServerUnaryReactor* CacheNodeService::Scan(
 
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   // Walks the partitions in order on its own thread (administration only).
-  std::thread([this, reactor, request, response, view, partition,
-               start_after, limit]() mutable {
+  std::thread([this, reactor, request, response, view, partition, start_after,
+               limit]() mutable {
     grpc::Status status;
     for (uint32_t p = partition; p < view->partition_count(); ++p) {
       const size_t wanted = limit - response->entries_size();
@@ -302,8 +303,8 @@ grpc::ServerUnaryReactor* CacheNodeService::Scan(
         one.set_page_token(
             absl::StrCat(p, ":", absl::BytesToHexString(start_after)));
         v1::ScanResponse page;
-        status = channels_->Stub(view->Address(primary))
-                     ->Scan(&forward, one, &page);
+        status =
+            channels_->Stub(view->Address(primary))->Scan(&forward, one, &page);
         if (!status.ok()) break;
         entries.assign(page.entries().begin(), page.entries().end());
       }
@@ -431,8 +432,7 @@ class CatchUpWriter : public grpc::ServerWriteReactor<v1::CatchUpChunk> {
 // Many operations over one stream: each runs (or is forwarded) as it is
 // read, and its response is written when it completes, in any order.
 class PipelineReactor
-    : public grpc::ServerBidiReactor<v1::PipelineRequest,
-                                     v1::PipelineResponse>,
+    : public grpc::ServerBidiReactor<v1::PipelineRequest, v1::PipelineResponse>,
       public ClosableStream {
  public:
   PipelineReactor(CacheNodeService* service, StreamRegistry* registry,
@@ -497,8 +497,8 @@ class PipelineReactor
 
  private:
   template <typename Request, typename Response>
-  void RunOne(uint64_t id, const Request& request, Response* (
-                  v1::PipelineResponse::*mutable_result)()) {
+  void RunOne(uint64_t id, const Request& request,
+              Response* (v1::PipelineResponse::*mutable_result)()) {
     auto response = std::make_shared<v1::PipelineResponse>();
     response->set_id(id);
     Response* result = ((*response).*mutable_result)();
@@ -515,11 +515,9 @@ class PipelineReactor
   void Run(std::shared_ptr<v1::PipelineRequest> op) {
     switch (op->op_case()) {
       case v1::PipelineRequest::kGet:
-        return RunOne(op->id(), op->get(),
-                      &v1::PipelineResponse::mutable_get);
+        return RunOne(op->id(), op->get(), &v1::PipelineResponse::mutable_get);
       case v1::PipelineRequest::kPut:
-        return RunOne(op->id(), op->put(),
-                      &v1::PipelineResponse::mutable_put);
+        return RunOne(op->id(), op->put(), &v1::PipelineResponse::mutable_put);
       case v1::PipelineRequest::kDelete:
         return RunOne(op->id(), op->delete_(),
                       &v1::PipelineResponse::mutable_delete_);

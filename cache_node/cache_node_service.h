@@ -56,10 +56,9 @@ class CacheNodeService final : public v1::CacheNode::CallbackService {
   grpc::ServerUnaryReactor* Drain(grpc::CallbackServerContext* context,
                                   const v1::DrainRequest* request,
                                   v1::DrainResponse* response) override;
-  grpc::ServerUnaryReactor* Replicate(
-      grpc::CallbackServerContext* context,
-      const v1::ReplicateRequest* request,
-      v1::ReplicateResponse* response) override;
+  grpc::ServerUnaryReactor* Replicate(grpc::CallbackServerContext* context,
+                                      const v1::ReplicateRequest* request,
+                                      v1::ReplicateResponse* response) override;
   grpc::ServerWriteReactor<v1::CatchUpChunk>* CatchUp(
       grpc::CallbackServerContext* context,
       const v1::CatchUpRequest* request) override;

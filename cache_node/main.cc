@@ -97,7 +97,8 @@ int main(int argc, char** argv) {
   options.node_id = absl::GetFlag(FLAGS_node_id);
   std::string listen = absl::GetFlag(FLAGS_listen);
   if (options.node_id.empty()) {
-    options.node_id = absl::StrCat("cache-", listen.substr(listen.rfind(':') + 1));
+    options.node_id =
+        absl::StrCat("cache-", listen.substr(listen.rfind(':') + 1));
   }
   core = std::make_unique<parley::cache::CacheNodeCore>(options, store->get(),
                                                         channels);
@@ -123,8 +124,8 @@ int main(int argc, char** argv) {
     if (!keep_running) kill(getpid(), SIGTERM);
     return primaries;
   };
-  service = std::make_unique<parley::cache::CacheNodeService>(core_ptr, channels,
-                                                              drain);
+  service = std::make_unique<parley::cache::CacheNodeService>(core_ptr,
+                                                              channels, drain);
   service_ptr = service.get();
   absl::StatusOr<std::unique_ptr<parley::GrpcServer>> server =
       parley::GrpcServer::Start(server_options, {service_ptr});
@@ -189,7 +190,8 @@ int main(int argc, char** argv) {
     core_ptr->SetDraining();
     agent->Stop();
     const absl::Time deadline =
-        absl::Now() + absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
+        absl::Now() +
+        absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
     while (absl::Now() < deadline) {
       auto view = core_ptr->table();
       if (view == nullptr || (view->Address(core_ptr->node_id()).empty() &&

@@ -6,8 +6,9 @@ namespace parley::cache {
 
 NodeChannels::NodeChannels(
     std::shared_ptr<grpc::ChannelCredentials> credentials)
-    : credentials_(credentials != nullptr ? std::move(credentials)
-                                          : grpc::InsecureChannelCredentials()) {}
+    : credentials_(credentials != nullptr
+                       ? std::move(credentials)
+                       : grpc::InsecureChannelCredentials()) {}
 
 std::shared_ptr<v1::CacheNode::Stub> NodeChannels::Stub(
     absl::string_view address) {

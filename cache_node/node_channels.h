@@ -25,8 +25,8 @@ class NodeChannels {
  private:
   const std::shared_ptr<grpc::ChannelCredentials> credentials_;
   absl::Mutex mu_;
-  absl::flat_hash_map<std::string, std::shared_ptr<v1::CacheNode::Stub>>
-      stubs_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::shared_ptr<v1::CacheNode::Stub>> stubs_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace parley::cache

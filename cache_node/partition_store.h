@@ -88,8 +88,7 @@ class PartitionStore {
   // contiguous version at the snapshot.
   absl::StatusOr<uint64_t> ReadSince(
       uint32_t partition, uint64_t after_version, size_t chunk_bytes,
-      const std::function<bool(std::vector<v1::ReplicatedWrite>&)>& emit)
-      const;
+      const std::function<bool(std::vector<v1::ReplicatedWrite>&)>& emit) const;
 
   // Up to `limit` live entries of `ns` in `partition` whose key starts
   // with `prefix` and sorts after `start_after` (empty: from the start),

@@ -21,9 +21,9 @@ AckTracker::AckTracker(int needed, int backups,
   if (needed_ <= 0) {
     done_(absl::OkStatus());
   } else if (backups_ < needed_) {
-    done_(absl::UnavailableError(
-        absl::StrCat("only ", backups_, " backup(s) for ", needed_,
-                     " needed acknowledgement(s)")));
+    done_(absl::UnavailableError(absl::StrCat("only ", backups_,
+                                              " backup(s) for ", needed_,
+                                              " needed acknowledgement(s)")));
   }
 }
 
@@ -90,17 +90,16 @@ void ReplicationLink::StartBatchLocked() {
 
 void ReplicationLink::OnBatchDone(Batch* batch, const grpc::Status& status) {
   std::unique_ptr<Batch> owned(batch);
-  const bool answered =
-      status.ok() &&
-      batch->response.results_size() == batch->request.items_size();
+  const bool answered = status.ok() && batch->response.results_size() ==
+                                           batch->request.items_size();
   {
     absl::MutexLock lock(&mu_);
     if (answered) {
       for (int i = 0; i < batch->response.results_size(); ++i) {
         const v1::ReplicatedWrite& write = batch->request.items(i).write();
         uint64_t& contiguous = contiguous_[write.partition()];
-        contiguous = std::max(
-            contiguous, batch->response.results(i).contiguous_version());
+        contiguous = std::max(contiguous,
+                              batch->response.results(i).contiguous_version());
       }
     }
     in_flight_ = false;
@@ -109,10 +108,10 @@ void ReplicationLink::OnBatchDone(Batch* batch, const grpc::Status& status) {
   for (size_t i = 0; i < batch->trackers.size(); ++i) {
     if (!answered) {
       batch->trackers[i]->Fail(
-          status.ok() ? absl::InternalError("short replication response")
-                      : absl::UnavailableError(absl::StrCat(
-                            "backup ", backup_id_, ": ",
-                            status.error_message())));
+          status.ok()
+              ? absl::InternalError("short replication response")
+              : absl::UnavailableError(absl::StrCat("backup ", backup_id_, ": ",
+                                                    status.error_message())));
       continue;
     }
     const v1::ReplicateResult& result = batch->response.results(i);

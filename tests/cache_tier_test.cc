@@ -19,6 +19,7 @@
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
 #include "proto/parley/v1/cache_node.grpc.pb.h"
+#include "proto/parley/v1/coordinator.grpc.pb.h"
 #include "tests/support/child_process.h"
 
 namespace parley {
@@ -57,6 +58,8 @@ class CacheTierTest : public ::testing::Test {
         dir_, "coordinator");
     ASSERT_TRUE(coordinator.ok()) << coordinator.status();
     coordinator_ = std::move(*coordinator);
+    coordinator_stub_ = v1::Coordinator::NewStub(grpc::CreateChannel(
+        coordinator_.address(), grpc::InsecureChannelCredentials()));
     for (int i = 1; i <= 3; ++i) StartNode(i);
     ASSERT_TRUE(WaitForStableTable(3));
     cache::CacheClientOptions options;
@@ -76,7 +79,7 @@ class CacheTierTest : public ::testing::Test {
         {absl::StrCat("--node_id=cache-", i),
          absl::StrCat("--data_dir=", dir_, "/cache-", i),
          absl::StrCat("--coordinator=", coordinator_.address()),
-         "--lease_ttl_seconds=1", "--shutdown_grace_seconds=3",
+         "--lease_ttl_seconds=2", "--shutdown_grace_seconds=3",
          "--max_value_bytes=65536"},
         dir_, absl::StrCat("cache-", i));
     ASSERT_TRUE(node.ok()) << node.status();
@@ -93,19 +96,27 @@ class CacheTierTest : public ::testing::Test {
 
   // Waits until `count` live nodes each serve their partitions: no
   // promotion or catch-up left, and the table epochs agree.
-  bool WaitForStableTable(int count, absl::Duration timeout =
-                                         absl::Seconds(30)) {
+  bool WaitForStableTable(int count,
+                          absl::Duration timeout = absl::Seconds(30)) {
     const bool stable = WaitUntil(
         [&] {
-          uint64_t epoch = 0;
+          // The coordinator's table, which every node must have adopted.
+          v1::PartitionTable table;
+          if (!coordinator_stub_
+                   ->GetPartitionTable(Context().get(),
+                                       v1::GetPartitionTableRequest(), &table)
+                   .ok() ||
+              table.nodes_size() != count) {
+            return false;
+          }
+          uint64_t epoch = table.epoch();
           int serving = 0;
           uint32_t primaries = 0;
           for (auto& [i, node] : nodes_) {
             if (!node.process) continue;
             v1::StatsResponse stats = Stats(i);
             if (stats.table_epoch() == 0) return false;
-            if (epoch != 0 && stats.table_epoch() != epoch) return false;
-            epoch = stats.table_epoch();
+            if (stats.table_epoch() != epoch) return false;
             for (const v1::PartitionStats& p : stats.partitions()) {
               if (p.role() != "primary" && p.role() != "backup") return false;
             }
@@ -147,6 +158,7 @@ class CacheTierTest : public ::testing::Test {
 
   std::string dir_;
   StartedServer coordinator_;
+  std::unique_ptr<v1::Coordinator::Stub> coordinator_stub_;
   std::map<int, StartedServer> nodes_;
   std::map<int, std::unique_ptr<v1::CacheNode::Stub>> stubs_;
   std::unique_ptr<cache::CacheClient> client_;
@@ -282,8 +294,8 @@ TEST_F(CacheTierTest, ExpiryIsSeenFromEveryNode) {
     ASSERT_TRUE(stubs_[i]->Get(Context().get(), get, &read).ok());
     EXPECT_FALSE(read.found()) << "node " << i;
   }
-  absl::StatusOr<v1::GetResponse> kept = client_->Get("sessions/web",
-                                                      "long-lived");
+  absl::StatusOr<v1::GetResponse> kept =
+      client_->Get("sessions/web", "long-lived");
   ASSERT_TRUE(kept.ok());
   EXPECT_TRUE(kept->found());
   EXPECT_EQ(kept->entry().expire_time_ms(), 0);
@@ -397,8 +409,8 @@ void ExpectLedgerHolds(cache::CacheClient& client, Ledger& ledger,
         (read->entry().version() == acked.first &&
          read->entry().value() != acked.second)) {
       ++lost;
-      ADD_FAILURE() << when << ": acknowledged write of " << key
-                    << " (version " << acked.first << ") lost";
+      ADD_FAILURE() << when << ": acknowledged write of " << key << " (version "
+                    << acked.first << ") lost";
     }
   }
   EXPECT_EQ(lost, 0) << when;
@@ -420,10 +432,11 @@ TEST_F(CacheTierTest, FailoverRestartAndRebalanceLoseNoAcknowledgedWrite) {
         writers.attempts() == 0
             ? 0
             : static_cast<double>(writers.failures()) / writers.attempts();
-    std::printf("failover: %d writes attempted, %d acknowledged, %d failed "
-                "(%.3f%%) across a kill -9 of a node\n",
-                writers.attempts(), writers.acked(), writers.failures(),
-                100 * error_rate);
+    std::printf(
+        "failover: %d writes attempted, %d acknowledged, %d failed "
+        "(%.3f%%) across a kill -9 of a node\n",
+        writers.attempts(), writers.acked(), writers.failures(),
+        100 * error_rate);
     ::testing::Test::RecordProperty("failover_error_rate_percent",
                                     absl::StrCat(100 * error_rate));
     EXPECT_LT(error_rate, 0.01);

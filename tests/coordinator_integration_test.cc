@@ -23,8 +23,8 @@
 namespace parley {
 namespace {
 
-using ::testing::HasSubstr;
 using ::parley::testing::StartedServer;
+using ::testing::HasSubstr;
 namespace v1 = ::parley::v1;
 
 constexpr char kCoordinator[] = "services/coordinator/parley-coordinator";
@@ -39,8 +39,8 @@ class CoordinatorTest : public ::testing::Test {
 
   // Starts the coordinator on data_dir_ (port 0 unless `port` is given).
   void Start(int port = 0) {
-    std::vector<std::string> args = {
-        absl::StrCat("--data_dir=", dir_, "/data"), "--partitions=64"};
+    std::vector<std::string> args = {absl::StrCat("--data_dir=", dir_, "/data"),
+                                     "--partitions=64"};
     absl::StatusOr<StartedServer> server;
     if (port == 0) {
       server = testing::StartServer(testing::RunfilePath(kCoordinator), args,
@@ -88,8 +88,7 @@ class CoordinatorTest : public ::testing::Test {
   }
 
   v1::JoinResponse Join(const std::string& id, v1::MemberRole role,
-                        const std::string& group, int port,
-                        uint32_t ttl = 0) {
+                        const std::string& group, int port, uint32_t ttl = 0) {
     v1::JoinRequest request;
     request.mutable_member()->set_id(id);
     request.mutable_member()->set_role(role);
@@ -203,8 +202,7 @@ TEST_F(CoordinatorTest, WatcherSeesJoinAndLapsedLeaseWithinTtlPlusOneSecond) {
     heartbeat.set_member_id("rt-1");
     heartbeat.set_lease_id(lease.lease_id());
     v1::HeartbeatResponse renewed;
-    ASSERT_TRUE(
-        stub_->Heartbeat(Context().get(), heartbeat, &renewed).ok());
+    ASSERT_TRUE(stub_->Heartbeat(Context().get(), heartbeat, &renewed).ok());
     last_heartbeat = absl::Now();
     absl::SleepFor(absl::Milliseconds(500));
   }
@@ -265,8 +263,8 @@ TEST_F(CoordinatorTest, SubscriberResumesWithEveryEntryExactlyOnceInOrder) {
   constexpr int kEntries = 10000;
 
   std::mt19937 random(20261126);
-  const int drop_after = std::uniform_int_distribution<int>(
-      500, kEntries - 500)(random);
+  const int drop_after =
+      std::uniform_int_distribution<int>(500, kEntries - 500)(random);
 
   SubscriptionReader reader;
   auto subscribe = [&](const v1::StreamPosition* resume,
@@ -301,8 +299,7 @@ TEST_F(CoordinatorTest, SubscriberResumesWithEveryEntryExactlyOnceInOrder) {
         entry->set_version(published + i + 1);
       }
       v1::PublishResponse response;
-      grpc::Status status =
-          stub_->Publish(Context().get(), request, &response);
+      grpc::Status status = stub_->Publish(Context().get(), request, &response);
       ASSERT_TRUE(status.ok()) << status.error_message();
       published += batch;
     }
@@ -357,9 +354,10 @@ TEST_F(CoordinatorTest, RestartKeepsStateAndSubscribersGetReset) {
     Join(absl::StrCat("cache-", i), v1::CACHE_NODE, "", 7500 + i);
   }
   v1::PartitionTable table_before;
-  ASSERT_TRUE(stub_->GetPartitionTable(Context().get(),
-                                       v1::GetPartitionTableRequest(),
-                                       &table_before)
+  ASSERT_TRUE(stub_
+                  ->GetPartitionTable(Context().get(),
+                                      v1::GetPartitionTableRequest(),
+                                      &table_before)
                   .ok());
   ASSERT_GT(table_before.epoch(), 0u);
   ASSERT_EQ(table_before.partitions(0).replicas_size(), 3);
@@ -396,9 +394,10 @@ TEST_F(CoordinatorTest, RestartKeepsStateAndSubscribersGetReset) {
   ASSERT_TRUE(stub_->GetConfig(Context().get(), get_config, &entry).ok());
   EXPECT_EQ(entry.value(), "3");
   v1::PartitionTable table_after;
-  ASSERT_TRUE(stub_->GetPartitionTable(Context().get(),
-                                       v1::GetPartitionTableRequest(),
-                                       &table_after)
+  ASSERT_TRUE(stub_
+                  ->GetPartitionTable(Context().get(),
+                                      v1::GetPartitionTableRequest(),
+                                      &table_after)
                   .ok());
   EXPECT_EQ(table_after.SerializeAsString(), table_before.SerializeAsString());
 

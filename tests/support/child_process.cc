@@ -1,11 +1,14 @@
 #include "tests/support/child_process.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -14,6 +17,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+
+extern char** environ;
 
 namespace parley::testing {
 
@@ -38,23 +43,30 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(
     const std::string& log_path) {
   std::vector<std::string> argv_storage = {binary};
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
-  pid_t pid = fork();
-  if (pid < 0) return absl::InternalError("fork failed");
-  if (pid == 0) {
-    // Child: fresh signal mask, output to the log, then exec.
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    FILE* log = std::fopen(log_path.c_str(), "a");
-    if (log != nullptr) {
-      dup2(fileno(log), STDOUT_FILENO);
-      dup2(fileno(log), STDERR_FILENO);
-    }
-    std::vector<char*> argv;
-    for (std::string& arg : argv_storage) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    execv(binary.c_str(), argv.data());
-    _exit(127);
+  // posix_spawn, not fork: the test process runs gRPC threads, and fork
+  // handlers in a threaded process are fragile.
+  std::vector<char*> argv;
+  for (std::string& arg : argv_storage) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attributes, &none);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK);
+  pid_t pid = 0;
+  const int error = posix_spawn(&pid, binary.c_str(), &actions, &attributes,
+                                argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
+  if (error != 0) {
+    return absl::InternalError(
+        absl::StrCat("cannot start ", binary, ": ", std::strerror(error)));
   }
   return std::unique_ptr<ChildProcess>(new ChildProcess(pid, log_path));
 }
@@ -105,14 +117,12 @@ absl::StatusOr<int> WaitForPortFile(const std::string& path,
     std::string text;
     int port = 0;
     if (in && std::getline(in, text) &&
-        absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &port) &&
-        port > 0) {
+        absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &port) && port > 0) {
       return port;
     }
     absl::SleepFor(absl::Milliseconds(20));
   }
-  return absl::DeadlineExceededError(
-      absl::StrCat("no port written to ", path));
+  return absl::DeadlineExceededError(absl::StrCat("no port written to ", path));
 }
 
 std::string StartedServer::address() const {
@@ -127,14 +137,14 @@ absl::StatusOr<StartedServer> StartServer(const std::string& binary,
   std::filesystem::remove(port_file);
   args.push_back("--listen=127.0.0.1:0");
   args.push_back(absl::StrCat("--port_file=", port_file));
-  absl::StatusOr<std::unique_ptr<ChildProcess>> process = ChildProcess::Spawn(
-      binary, args, absl::StrCat(dir, "/", name, ".log"));
+  absl::StatusOr<std::unique_ptr<ChildProcess>> process =
+      ChildProcess::Spawn(binary, args, absl::StrCat(dir, "/", name, ".log"));
   if (!process.ok()) return process.status();
   absl::StatusOr<int> port = WaitForPortFile(port_file, absl::Seconds(20));
   if (!port.ok()) {
-    return absl::UnavailableError(absl::StrCat(
-        name, " did not start: ", port.status().message(), "\n",
-        (*process)->Log()));
+    return absl::UnavailableError(
+        absl::StrCat(name, " did not start: ", port.status().message(), "\n",
+                     (*process)->Log()));
   }
   StartedServer server;
   server.process = std::move(*process);
