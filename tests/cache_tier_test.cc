@@ -330,6 +330,41 @@ TEST_F(CacheTierTest, CompareAndSetHasExactlyOneWinnerPerRound) {
   }
 }
 
+TEST_F(CacheTierTest, SessionNamespacesExpireAfterTheGroupsSessionTimeout) {
+  v1::CreateGroupRequest create;
+  create.set_name("web");
+  create.mutable_settings()->mutable_session_timeout_seconds()->set_value(3);
+  v1::ServerGroup group;
+  ASSERT_TRUE(
+      coordinator_stub_->CreateGroup(Context().get(), create, &group).ok());
+  // The nodes learn the group's timeout from the coordinator.
+  int64_t expiry = 0;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const int64_t before = absl::ToUnixMillis(absl::Now());
+        if (!client_->Put("sessions/web", "visitor-1", "state").ok()) {
+          return false;
+        }
+        absl::StatusOr<v1::GetResponse> read =
+            client_->Get("sessions/web", "visitor-1");
+        if (!read.ok() || !read->found()) return false;
+        expiry = read->entry().expire_time_ms() - before;
+        return read->entry().expire_time_ms() != 0;
+      },
+      absl::Seconds(10)));
+  EXPECT_GE(expiry, 2500);
+  EXPECT_LE(expiry, 3500);
+  // Other groups' namespaces and other namespaces keep no default.
+  ASSERT_TRUE(client_->Put("sessions/callcenter", "visitor-1", "s").ok());
+  ASSERT_TRUE(client_->Put("profiles/Customer", "1", "p").ok());
+  EXPECT_EQ(client_->Get("sessions/callcenter", "visitor-1")
+                ->entry()
+                .expire_time_ms(),
+            0);
+  EXPECT_EQ(client_->Get("profiles/Customer", "1")->entry().expire_time_ms(),
+            0);
+}
+
 // What writers were told: key -> (version, value) of the last acknowledged
 // write.
 class Ledger {
@@ -467,6 +502,27 @@ TEST_F(CacheTierTest, FailoverRestartAndRebalanceLoseNoAcknowledgedWrite) {
   }
   EXPECT_GT(Stats(4).primaries() + Stats(4).backups(), 0u);
   ExpectLedgerHolds(*client_, ledger, "after adding nodes");
+}
+
+TEST_F(CacheTierTest, DrainHandsPartitionsOverAndLeaves) {
+  Ledger ledger;
+  Writers writers(client_.get(), &ledger, 2);
+  absl::SleepFor(absl::Seconds(1));
+  v1::DrainRequest drain;
+  v1::DrainResponse drained;
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+  grpc::Status status = stubs_[1]->Drain(&context, drain, &drained);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_GT(drained.partitions_handed_over(), 0u);
+  absl::StatusOr<int> exit_code = nodes_[1].process->Wait(absl::Seconds(20));
+  ASSERT_TRUE(exit_code.ok()) << "a drained node stops by itself";
+  EXPECT_EQ(*exit_code, 0) << nodes_[1].process->Log();
+  nodes_[1].process.reset();
+  ASSERT_TRUE(WaitForStableTable(2));
+  writers.Stop();
+  EXPECT_EQ(writers.failures(), 0);
+  ExpectLedgerHolds(*client_, ledger, "after a drain");
 }
 
 }  // namespace
