@@ -64,18 +64,10 @@ int main(int argc, char** argv) {
   store_options.block_cache_bytes = absl::GetFlag(FLAGS_block_cache_mb) << 20;
   absl::StatusOr<std::unique_ptr<parley::cache::PartitionStore>> store =
       parley::cache::PartitionStore::Open(store_options);
-  if (!store.ok()) {
-    spdlog::critical("cannot start: {}", store.status().ToString());
-    parley::FlushLogs();
-    return 1;
-  }
+  parley::ExitIfError(store.status());
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
       parley::MakeChannelCredentials(parley::TlsFilesFromFlags());
-  if (!credentials.ok()) {
-    spdlog::critical("cannot start: {}", credentials.status().ToString());
-    parley::FlushLogs();
-    return 1;
-  }
+  parley::ExitIfError(credentials.status());
   auto channels = std::make_shared<parley::cache::NodeChannels>(*credentials);
 
   // Serve first: the bound port names the node when no id is given.
@@ -129,11 +121,7 @@ int main(int argc, char** argv) {
   service_ptr = service.get();
   absl::StatusOr<std::unique_ptr<parley::GrpcServer>> server =
       parley::GrpcServer::Start(server_options, {service_ptr});
-  if (!server.ok()) {
-    spdlog::critical("cannot start: {}", server.status().ToString());
-    parley::FlushLogs();
-    return 1;
-  }
+  parley::ExitIfError(server.status());
   std::string advertise = absl::GetFlag(FLAGS_advertise_address);
   if (advertise.empty()) {
     advertise = absl::StrCat(HostOf(listen), ":", (*server)->port());

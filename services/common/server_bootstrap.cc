@@ -60,6 +60,13 @@ void InitServerProcess(int argc, char** argv, absl::string_view role,
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 }
 
+void ExitIfError(const absl::Status& status) {
+  if (status.ok()) return;
+  spdlog::critical("cannot start: {}", status.ToString());
+  FlushLogs();
+  std::exit(1);
+}
+
 int WaitForShutdownSignal() {
   sigset_t signals = ShutdownSignals();
   int received = 0;

@@ -22,6 +22,10 @@ namespace parley {
 void InitServerProcess(int argc, char** argv, absl::string_view role,
                        absl::string_view usage);
 
+// Logs `status` as the reason the server cannot start and exits with 1,
+// unless it is OK.
+void ExitIfError(const absl::Status& status);
+
 // Blocks until SIGTERM or SIGINT arrives; returns the signal number.
 int WaitForShutdownSignal();
 

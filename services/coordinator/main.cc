@@ -37,11 +37,7 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_subscriber_max_lag);
   absl::StatusOr<std::unique_ptr<parley::coordinator::CoordinatorCore>> core =
       parley::coordinator::CoordinatorCore::Open(options);
-  if (!core.ok()) {
-    spdlog::critical("cannot start: {}", core.status().ToString());
-    parley::FlushLogs();
-    return 1;
-  }
+  parley::ExitIfError(core.status());
 
   parley::coordinator::CoordinatorService service(core->get());
   absl::StatusOr<std::unique_ptr<parley::GrpcServer>> server =
@@ -49,11 +45,7 @@ int main(int argc, char** argv) {
           parley::ServerOptionsFromFlags(
               "coordinator", {parley::v1::Coordinator::service_full_name()}),
           {&service});
-  if (!server.ok()) {
-    spdlog::critical("cannot start: {}", server.status().ToString());
-    parley::FlushLogs();
-    return 1;
-  }
+  parley::ExitIfError(server.status());
   (*server)->SetServing(true);
 
   int signal = parley::WaitForShutdownSignal();
