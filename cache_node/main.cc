@@ -50,6 +50,23 @@ std::string HostOf(const std::string& address) {
   return address.substr(0, address.rfind(':'));
 }
 
+// Leaves the tier and waits (up to `timeout`) until the table no longer
+// names this node and the other nodes have pulled what they need from it.
+void HandOver(parley::cache::CacheNodeCore& core,
+              parley::coordinator::MemberAgent* agent, absl::Duration timeout) {
+  core.SetDraining();
+  if (agent != nullptr) agent->Stop();
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    auto view = core.table();
+    if (view == nullptr || (view->Address(core.node_id()).empty() &&
+                            core.CatchUpsQuiet(absl::Seconds(1)))) {
+      return;
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -70,57 +87,36 @@ int main(int argc, char** argv) {
   parley::ExitIfError(credentials.status());
   auto channels = std::make_shared<parley::cache::NodeChannels>(*credentials);
 
-  // Serve first: the bound port names the node when no id is given.
-  parley::cache::CacheNodeCore* core_ptr = nullptr;
-  std::function<absl::StatusOr<uint32_t>(bool)> drain;
-  parley::cache::CacheNodeService* service_ptr = nullptr;
-  std::unique_ptr<parley::cache::CacheNodeCore> core;
-  std::unique_ptr<parley::cache::CacheNodeService> service;
-
-  parley::ServerOptions server_options = parley::ServerOptionsFromFlags(
-      "cache-node", {v1::CacheNode::service_full_name()});
-  // The core needs the node id, which may need the port: bind first with a
-  // service whose core is set right after.
   parley::cache::CacheNodeOptions options;
   options.write_quorum = absl::GetFlag(FLAGS_write_quorum);
   options.max_value_bytes = absl::GetFlag(FLAGS_max_value_bytes);
   options.catch_up_bytes_per_second =
       absl::GetFlag(FLAGS_catch_up_mb_per_second) << 20;
   options.node_id = absl::GetFlag(FLAGS_node_id);
-  std::string listen = absl::GetFlag(FLAGS_listen);
+  const std::string listen = absl::GetFlag(FLAGS_listen);
+  const std::string port = listen.substr(listen.rfind(':') + 1);
   if (options.node_id.empty()) {
-    options.node_id =
-        absl::StrCat("cache-", listen.substr(listen.rfind(':') + 1));
-  }
-  core = std::make_unique<parley::cache::CacheNodeCore>(options, store->get(),
-                                                        channels);
-  core_ptr = core.get();
-
-  std::unique_ptr<parley::coordinator::MemberAgent> agent;
-  drain = [&](bool keep_running) -> absl::StatusOr<uint32_t> {
-    const uint32_t primaries = core_ptr->Stats().primaries();
-    core_ptr->SetDraining();
-    if (agent != nullptr) agent->Stop();
-    // Wait until the table no longer names this node and the others have
-    // pulled what they need from it.
-    const absl::Time deadline = absl::Now() + absl::Seconds(60);
-    while (absl::Now() < deadline) {
-      auto view = core_ptr->table();
-      if (view != nullptr && view->Address(core_ptr->node_id()).empty() &&
-          core_ptr->CatchUpsQuiet(absl::Seconds(1))) {
-        break;
-      }
-      absl::SleepFor(absl::Milliseconds(100));
+    if (port == "0") {
+      parley::ExitIfError(absl::InvalidArgumentError(
+          "--node_id is required with a --listen port of 0"));
     }
-    spdlog::info("drained: handed over {} primary partition(s)", primaries);
-    if (!keep_running) kill(getpid(), SIGTERM);
-    return primaries;
-  };
-  service = std::make_unique<parley::cache::CacheNodeService>(core_ptr,
-                                                              channels, drain);
-  service_ptr = service.get();
+    options.node_id = absl::StrCat("cache-", port);
+  }
+  parley::cache::CacheNodeCore core(options, store->get(), channels);
+  std::unique_ptr<parley::coordinator::MemberAgent> agent;
+  parley::cache::CacheNodeService service(
+      &core, channels, [&](bool keep_running) -> absl::StatusOr<uint32_t> {
+        const uint32_t primaries = core.Stats().primaries();
+        HandOver(core, agent.get(), absl::Seconds(60));
+        spdlog::info("drained: handed over {} primary partition(s)", primaries);
+        if (!keep_running) kill(getpid(), SIGTERM);
+        return primaries;
+      });
   absl::StatusOr<std::unique_ptr<parley::GrpcServer>> server =
-      parley::GrpcServer::Start(server_options, {service_ptr});
+      parley::GrpcServer::Start(
+          parley::ServerOptionsFromFlags("cache-node",
+                                         {v1::CacheNode::service_full_name()}),
+          {&service});
   parley::ExitIfError(server.status());
   std::string advertise = absl::GetFlag(FLAGS_advertise_address);
   if (advertise.empty()) {
@@ -146,7 +142,7 @@ int main(int argc, char** argv) {
         return coordinator->WatchPartitionTable(
             context, v1::WatchPartitionTableRequest());
       },
-      [&](const v1::PartitionTable& table) { core_ptr->OnTable(table); });
+      [&](const v1::PartitionTable& table) { core.OnTable(table); });
   parley::coordinator::StreamFollower<v1::ConfigEvent> config_follower(
       "group configuration",
       [&](grpc::ClientContext* context) {
@@ -154,7 +150,7 @@ int main(int argc, char** argv) {
         request.set_prefix("groups");
         return coordinator->WatchConfig(context, request);
       },
-      [&](const v1::ConfigEvent& event) { core_ptr->OnGroupConfig(event); });
+      [&](const v1::ConfigEvent& event) { core.OnGroupConfig(event); });
   table_follower.Start();
   config_follower.Start();
   agent->Start();
@@ -162,7 +158,7 @@ int main(int argc, char** argv) {
                advertise, coordinator_address);
 
   std::thread readiness([&] {
-    while (!(agent->joined() && core_ptr->HasTable())) {
+    while (!(agent->joined() && core.HasTable())) {
       absl::SleepFor(absl::Milliseconds(50));
     }
     (*server)->SetServing(true);
@@ -173,28 +169,14 @@ int main(int argc, char** argv) {
   spdlog::info("signal {} received: handing partitions over, then stopping",
                signal);
   (*server)->SetServing(false);
-  if (!core_ptr->CatchUpsQuiet(absl::ZeroDuration()) ||
-      core_ptr->Stats().primaries() > 0) {
-    core_ptr->SetDraining();
-    agent->Stop();
-    const absl::Time deadline =
-        absl::Now() +
-        absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
-    while (absl::Now() < deadline) {
-      auto view = core_ptr->table();
-      if (view == nullptr || (view->Address(core_ptr->node_id()).empty() &&
-                              core_ptr->CatchUpsQuiet(absl::Seconds(1)))) {
-        break;
-      }
-      absl::SleepFor(absl::Milliseconds(100));
-    }
-  }
+  HandOver(core, agent.get(),
+           absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));
   agent->Stop();
-  service_ptr->CloseStreams();
+  service.CloseStreams();
   (*server)->Shutdown();
   table_follower.Stop();
   config_follower.Stop();
-  core_ptr->Stop();
+  core.Stop();
   if (absl::Status s = (*store)->Flush(); !s.ok()) {
     spdlog::error("flushing: {}", s.ToString());
   }
