@@ -19,10 +19,12 @@ const std::string& NoName() {
 
 TableView::TableView(v1::PartitionTable table) : table_(std::move(table)) {
   replicas_.resize(table_.partition_count());
+  terms_.resize(table_.partition_count());
   for (const v1::PartitionReplicas& partition : table_.partitions()) {
     if (partition.partition() < replicas_.size()) {
       replicas_[partition.partition()].assign(partition.replicas().begin(),
                                               partition.replicas().end());
+      terms_[partition.partition()] = partition.primary_term();
     }
   }
   for (const v1::CacheNodeAddress& node : table_.nodes()) {
@@ -40,9 +42,7 @@ const std::string& TableView::Primary(uint32_t partition) const {
 }
 
 uint64_t TableView::Term(uint32_t partition) const {
-  return static_cast<int>(partition) < table_.partitions_size()
-             ? table_.partitions(partition).primary_term()
-             : 0;
+  return partition < terms_.size() ? terms_[partition] : 0;
 }
 
 bool TableView::IsReplica(uint32_t partition, absl::string_view node) const {

@@ -35,6 +35,7 @@ class TableView {
  private:
   v1::PartitionTable table_;
   std::vector<std::vector<std::string>> replicas_;
+  std::vector<uint64_t> terms_;
   absl::flat_hash_map<std::string, std::string> addresses_;
 };
 
