@@ -345,7 +345,7 @@ std::shared_ptr<ReplicationLink> CacheNodeCore::LinkTo(const std::string& node,
 
 void CacheNodeCore::WritePrimary(
     uint32_t partition, absl::string_view ns, absl::string_view key,
-    const WriteDecision& decide,
+    bool read_current, const WriteDecision& decide,
     std::function<void(absl::StatusOr<v1::ReplicatedWrite>)> done) {
   PartitionState& state = *partitions_[partition];
   absl::MutexLock lock(&state.mu);
@@ -354,7 +354,8 @@ void CacheNodeCore::WritePrimary(
     return;
   }
   absl::StatusOr<std::optional<StoredEntry>> current =
-      store_->Read(partition, ns, key);
+      read_current ? store_->Read(partition, ns, key)
+                   : absl::StatusOr<std::optional<StoredEntry>>(std::nullopt);
   if (!current.ok()) {
     errors_.fetch_add(1, std::memory_order_relaxed);
     done(current.status());
@@ -444,8 +445,9 @@ void CacheNodeCore::Put(const v1::PutRequest& request,
   }
   puts_.fetch_add(1, std::memory_order_relaxed);
   const int64_t expiry = ExpiryFor(request.namespace_(), request.ttl_ms());
+  // An unconditional put does not need the current entry.
   WritePrimary(
-      p, request.namespace_(), request.key(),
+      p, request.namespace_(), request.key(), request.has_expected_version(),
       [&](const std::optional<StoredEntry>& current)
           -> absl::StatusOr<v1::ReplicatedWrite> {
         if (absl::Status s = CheckExpected(
@@ -476,7 +478,7 @@ void CacheNodeCore::Delete(const v1::DeleteRequest& request,
   deletes_.fetch_add(1, std::memory_order_relaxed);
   auto existed = std::make_shared<bool>(true);
   WritePrimary(
-      p, request.namespace_(), request.key(),
+      p, request.namespace_(), request.key(), /*read_current=*/true,
       [&](const std::optional<StoredEntry>& current)
           -> absl::StatusOr<v1::ReplicatedWrite> {
         const uint64_t live = LiveVersion(current, store_->NowMs());
@@ -520,7 +522,7 @@ void CacheNodeCore::Touch(const v1::TouchRequest& request,
   auto found = std::make_shared<bool>(true);
   const int64_t expiry = ExpiryFor(request.namespace_(), request.ttl_ms());
   WritePrimary(
-      p, request.namespace_(), request.key(),
+      p, request.namespace_(), request.key(), /*read_current=*/true,
       [&](const std::optional<StoredEntry>& current)
           -> absl::StatusOr<v1::ReplicatedWrite> {
         if (LiveVersion(current, store_->NowMs()) == 0) {
@@ -575,7 +577,7 @@ void CacheNodeCore::FollowChainLocked(PartitionState& state) {
 }
 
 v1::ReplicateResponse CacheNodeCore::Replicate(
-    const v1::ReplicateRequest& request) {
+    const v1::ReplicateRequest& request) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   v1::ReplicateResponse response;
   const int n = request.items_size();
   for (int i = 0; i < n; ++i) response.add_results();
@@ -585,29 +587,35 @@ v1::ReplicateResponse CacheNodeCore::Replicate(
     }
     return response;
   }
-  int i = 0;
-  while (i < n) {
+  // Items by partition, in ascending partition order (the lock order), each
+  // partition's items in the order the primary sent them.
+  std::map<uint32_t, std::vector<int>> by_partition;
+  for (int i = 0; i < n; ++i) {
     const uint32_t p = request.items(i).write().partition();
-    int j = i;
-    while (j < n && request.items(j).write().partition() == p) ++j;
     if (p >= partitions_.size()) {
-      for (int k = i; k < j; ++k) {
-        response.mutable_results(k)->set_code(
-            static_cast<int>(absl::StatusCode::kInvalidArgument));
-      }
-      i = j;
+      response.mutable_results(i)->set_code(
+          static_cast<int>(absl::StatusCode::kInvalidArgument));
       continue;
     }
+    by_partition[p].push_back(i);
+  }
+  std::vector<std::unique_ptr<absl::MutexLock>> locks;
+  locks.reserve(by_partition.size());
+  std::vector<const v1::ReplicatedWrite*> writes;
+  writes.reserve(n);
+  std::vector<std::pair<uint32_t, uint64_t>> contiguous;
+  std::vector<std::pair<uint32_t, uint64_t>> before;
+  std::vector<uint32_t> gaps;
+  for (const auto& [p, items] : by_partition) {
     PartitionState& state = *partitions_[p];
-    absl::MutexLock lock(&state.mu);
-    const uint64_t before = state.last_version;
-    std::vector<const v1::ReplicatedWrite*> writes;
-    std::vector<int> refused;
+    locks.push_back(std::make_unique<absl::MutexLock>(&state.mu));
+    before.emplace_back(p, state.last_version);
     bool gap = false;
-    for (int k = i; k < j; ++k) {
+    for (int k : items) {
       const v1::ReplicateItem& item = request.items(k);
       if (item.term() < state.fence) {
-        refused.push_back(k);
+        response.mutable_results(k)->set_code(
+            static_cast<int>(absl::StatusCode::kFailedPrecondition));
         continue;
       }
       RaiseFenceLocked(p, state, item.term());
@@ -622,37 +630,39 @@ v1::ReplicateResponse CacheNodeCore::Replicate(
       }
       FollowChainLocked(state);
     }
-    absl::Status applied = absl::OkStatus();
-    if (!writes.empty()) {
-      absl::StatusOr<int> count =
-          store_->ApplyIfNewer(writes, std::make_pair(p, state.last_version));
-      applied = count.status();
+    contiguous.emplace_back(p, state.last_version);
+    if (gap && !state.catch_up_queued && state.role == Role::kBackup) {
+      state.catch_up_queued = true;
+      gaps.push_back(p);
     }
-    if (!applied.ok()) {
-      errors_.fetch_add(1, std::memory_order_relaxed);
-      spdlog::error("applying replicated writes of partition {}: {}", p,
-                    applied.ToString());
-      state.last_version = before;
-    } else {
-      replicated_in_.fetch_add(writes.size(), std::memory_order_relaxed);
+  }
+  // One atomic RocksDB write for the whole request.
+  absl::Status applied = absl::OkStatus();
+  if (!writes.empty()) {
+    applied = store_->ApplyIfNewer(writes, contiguous).status();
+  }
+  if (!applied.ok()) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    spdlog::error("applying replicated writes: {}", applied.ToString());
+    for (const auto& [p, version] : before) {
+      partitions_[p]->last_version = version;
     }
-    for (int k = i; k < j; ++k) {
+  } else {
+    replicated_in_.fetch_add(writes.size(), std::memory_order_relaxed);
+  }
+  for (const auto& [p, items] : by_partition) {
+    const uint64_t held = partitions_[p]->last_version;
+    for (int k : items) {
       v1::ReplicateResult* result = response.mutable_results(k);
-      result->set_contiguous_version(state.last_version);
-      if (!applied.ok()) {
+      result->set_contiguous_version(held);
+      if (!applied.ok() && result->code() == 0) {
         result->set_code(static_cast<int>(absl::StatusCode::kUnavailable));
       }
     }
-    for (int k : refused) {
-      response.mutable_results(k)->set_code(
-          static_cast<int>(absl::StatusCode::kFailedPrecondition));
-    }
-    if (gap && !state.catch_up_queued && state.role == Role::kBackup) {
-      state.catch_up_queued = true;
-      const uint64_t generation = state.generation;
-      Enqueue([this, p, generation] { CatchUpFromPrimary(p, generation); });
-    }
-    i = j;
+  }
+  for (uint32_t p : gaps) {
+    const uint64_t generation = partitions_[p]->generation;
+    Enqueue([this, p, generation] { CatchUpFromPrimary(p, generation); });
   }
   return response;
 }

@@ -153,11 +153,11 @@ class CacheNodeCore {
       const std::optional<StoredEntry>& current)>;
 
   // Runs the primary's write path: checks the role, reads the current
-  // entry, lets `decide` build the write (or fail), stores and replicates
-  // it; `done` gets the write once the quorum holds it.
+  // entry (when `read_current`), lets `decide` build the write (or fail),
+  // stores and replicates it; `done` gets the write once the quorum holds it.
   void WritePrimary(
       uint32_t partition, absl::string_view ns, absl::string_view key,
-      const WriteDecision& decide,
+      bool read_current, const WriteDecision& decide,
       std::function<void(absl::StatusOr<v1::ReplicatedWrite>)> done);
 
   // Checks that this node serves `partition` as primary.

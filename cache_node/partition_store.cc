@@ -348,7 +348,15 @@ absl::Status PartitionStore::Write(const v1::ReplicatedWrite& write,
 
 absl::StatusOr<int> PartitionStore::ApplyIfNewer(
     const std::vector<const v1::ReplicatedWrite*>& writes,
-    std::optional<std::pair<uint32_t, uint64_t>> contiguous)
+    std::optional<std::pair<uint32_t, uint64_t>> contiguous) {
+  std::vector<std::pair<uint32_t, uint64_t>> raised;
+  if (contiguous.has_value()) raised.push_back(*contiguous);
+  return ApplyIfNewer(writes, raised);
+}
+
+absl::StatusOr<int> PartitionStore::ApplyIfNewer(
+    const std::vector<const v1::ReplicatedWrite*>& writes,
+    const std::vector<std::pair<uint32_t, uint64_t>>& contiguous)
     ABSL_NO_THREAD_SAFETY_ANALYSIS {
   // Check everything first: the batch is applied whole or not at all.
   uint64_t stripe_mask = 0;
@@ -356,9 +364,9 @@ absl::StatusOr<int> PartitionStore::ApplyIfNewer(
     if (absl::Status s = CheckWrite(*write); !s.ok()) return s;
     stripe_mask |= uint64_t{1} << (write->partition() % kStripes);
   }
-  if (contiguous.has_value()) {
-    if (absl::Status s = CheckPartition(contiguous->first); !s.ok()) return s;
-    stripe_mask |= uint64_t{1} << (contiguous->first % kStripes);
+  for (const auto& [partition, version] : contiguous) {
+    if (absl::Status s = CheckPartition(partition); !s.ok()) return s;
+    stripe_mask |= uint64_t{1} << (partition % kStripes);
   }
   static_assert(kStripes <= 64, "the stripe mask has 64 bits");
 
@@ -403,16 +411,16 @@ absl::StatusOr<int> PartitionStore::ApplyIfNewer(
     if (writes.size() > 1) pending[std::move(data_key)] = write->version();
   }
 
-  std::optional<PartitionMeta> new_meta;
-  if (contiguous.has_value()) {
-    Impl::Stripe& stripe = impl_->StripeOf(contiguous->first);
+  std::vector<std::pair<uint32_t, PartitionMeta>> new_metas;
+  for (const auto& [partition, version] : contiguous) {
+    Impl::Stripe& stripe = impl_->StripeOf(partition);
     absl::StatusOr<PartitionMeta> meta =
-        impl_->LoadMetaLocked(stripe, contiguous->first);
+        impl_->LoadMetaLocked(stripe, partition);
     if (!meta.ok()) return meta.status();
-    if (contiguous->second > meta->contiguous_version) {
-      meta->contiguous_version = contiguous->second;
-      batch.Put(EncodeMetaKey(contiguous->first), EncodeMeta(*meta));
-      new_meta = *meta;
+    if (version > meta->contiguous_version) {
+      meta->contiguous_version = version;
+      batch.Put(EncodeMetaKey(partition), EncodeMeta(*meta));
+      new_metas.emplace_back(partition, *meta);
     }
   }
 
@@ -422,8 +430,8 @@ absl::StatusOr<int> PartitionStore::ApplyIfNewer(
       !s.ok()) {
     return s;
   }
-  if (new_meta.has_value()) {
-    impl_->StripeOf(contiguous->first).meta[contiguous->first] = *new_meta;
+  for (const auto& [partition, meta] : new_metas) {
+    impl_->StripeOf(partition).meta[partition] = meta;
   }
   return applied;
 }

@@ -75,6 +75,12 @@ class PartitionStore {
       const std::vector<const v1::ReplicatedWrite*>& writes,
       std::optional<std::pair<uint32_t, uint64_t>> contiguous);
 
+  // The same for writes of several partitions, raising each listed
+  // (partition, version) contiguous version, all in one atomic batch.
+  absl::StatusOr<int> ApplyIfNewer(
+      const std::vector<const v1::ReplicatedWrite*>& writes,
+      const std::vector<std::pair<uint32_t, uint64_t>>& contiguous);
+
   // A partition's bookkeeping (zeros when never written).
   absl::StatusOr<PartitionMeta> GetMeta(uint32_t partition) const;
 
