@@ -666,6 +666,9 @@ absl::StatusOr<v1::PartitionTable> WaitForTier(
 // The key space, with each key's primary from `table`.
 absl::StatusOr<KeySpace> MakeKeySpace(const v1::PartitionTable& table,
                                       const std::string& ns, int count) {
+  if (table.partition_count() == 0) {
+    return absl::FailedPreconditionError("the partition table is empty");
+  }
   KeySpace keys;
   keys.ns = ns;
   std::map<std::string, int> node_index;

@@ -28,11 +28,12 @@ namespace {
 using Callback = std::function<void(absl::StatusOr<v1::PipelineResponse>)>;
 
 // One long-lived Pipeline stream to one node. Operations are written in
-// order, one write in flight, and answered by id. A broken stream fails
-// everything pending and is replaced by the client.
-class NodePipeline
-    : public grpc::ClientBidiReactor<v1::PipelineRequest, v1::PipelineResponse>,
-      public std::enable_shared_from_this<NodePipeline> {
+// order, one message in flight carrying every operation queued meanwhile,
+// and answered by id. A broken stream fails everything pending and is
+// replaced by the client.
+class NodePipeline : public grpc::ClientBidiReactor<v1::PipelineRequests,
+                                                    v1::PipelineResponses>,
+                     public std::enable_shared_from_this<NodePipeline> {
  public:
   explicit NodePipeline(std::shared_ptr<v1::CacheNode::Stub> stub)
       : stub_(std::move(stub)) {}
@@ -51,7 +52,7 @@ class NodePipeline
     const uint64_t id = next_id_++;
     request.set_id(id);
     pending_.emplace(id, Pending{std::move(done), deadline});
-    outgoing_.push_back(std::move(request));
+    *queued_.add_requests() = std::move(request);
     WriteNextLocked();
     return true;
   }
@@ -92,7 +93,7 @@ class NodePipeline
   void OnWriteDone(bool ok) override {
     absl::MutexLock lock(&mu_);
     writing_ = false;
-    if (!outgoing_.empty()) outgoing_.pop_front();
+    sending_.Clear();
     if (!ok) {
       broken_ = true;
       return;
@@ -106,16 +107,18 @@ class NodePipeline
       broken_ = true;
       return;
     }
-    Callback done;
+    answered_.clear();
     {
       absl::MutexLock lock(&mu_);
-      auto it = pending_.find(incoming_.id());
-      if (it != pending_.end()) {
-        done = std::move(it->second.done);
+      for (v1::PipelineResponse& response : *incoming_.mutable_responses()) {
+        auto it = pending_.find(response.id());
+        if (it == pending_.end()) continue;  // Expired meanwhile.
+        answered_.emplace_back(std::move(it->second.done), &response);
         pending_.erase(it);
       }
     }
-    if (done) done(std::move(incoming_));
+    for (auto& [done, response] : answered_) done(std::move(*response));
+    answered_.clear();
     incoming_.Clear();
     StartRead(&incoming_);
   }
@@ -142,17 +145,22 @@ class NodePipeline
   };
 
   void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (writing_ || outgoing_.empty() || broken_) return;
+    if (writing_ || queued_.requests().empty() || broken_) return;
     writing_ = true;
-    StartWrite(&outgoing_.front());
+    sending_.Swap(&queued_);
+    StartWrite(&sending_);
   }
 
   const std::shared_ptr<v1::CacheNode::Stub> stub_;
   grpc::ClientContext context_;
-  v1::PipelineResponse incoming_;
+  v1::PipelineResponses incoming_;
+  // Callbacks of the message just read (reused; only the reader touches it).
+  std::vector<std::pair<Callback, v1::PipelineResponse*>> answered_;
   std::shared_ptr<NodePipeline> keep_alive_;
   mutable absl::Mutex mu_;
-  std::deque<v1::PipelineRequest> outgoing_ ABSL_GUARDED_BY(mu_);
+  // Operations waiting for the next write, and the message in flight.
+  v1::PipelineRequests queued_ ABSL_GUARDED_BY(mu_);
+  v1::PipelineRequests sending_ ABSL_GUARDED_BY(mu_);
   std::map<uint64_t, Pending> pending_ ABSL_GUARDED_BY(mu_);
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;

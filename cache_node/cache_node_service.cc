@@ -431,9 +431,11 @@ class CatchUpWriter : public grpc::ServerWriteReactor<v1::CatchUpChunk> {
 
 // Many operations over one stream: each runs (or is forwarded) as it is
 // read, and its response is written when it completes, in any order.
-class PipelineReactor
-    : public grpc::ServerBidiReactor<v1::PipelineRequest, v1::PipelineResponse>,
-      public ClosableStream {
+// Responses that complete while a write is in flight go out together in
+// the next message.
+class PipelineReactor : public grpc::ServerBidiReactor<v1::PipelineRequests,
+                                                       v1::PipelineResponses>,
+                        public ClosableStream {
  public:
   PipelineReactor(CacheNodeService* service, StreamRegistry* registry,
                   bool forwarded)
@@ -449,29 +451,30 @@ class PipelineReactor
       MaybeFinishLocked();
       return;
     }
-    auto op = std::make_shared<v1::PipelineRequest>(std::move(incoming_));
-    incoming_.Clear();
     bool read_more = true;
     {
       absl::MutexLock lock(&mu_);
-      ++in_flight_;
+      in_flight_ += incoming_.requests_size();
       // Stop reading while too many operations are outstanding.
       if (in_flight_ >= kMaxPipelined) {
         read_paused_ = true;
         read_more = false;
       }
     }
-    Run(std::move(op));
+    for (v1::PipelineRequest& request : *incoming_.mutable_requests()) {
+      Run(request);
+    }
+    incoming_.Clear();
     if (read_more) StartRead(&incoming_);
   }
 
   void OnWriteDone(bool ok) override {
     absl::MutexLock lock(&mu_);
     writing_ = false;
-    outgoing_.pop_front();
+    sending_.Clear();
     if (!ok) {
       failed_ = true;
-      outgoing_.clear();
+      pending_.Clear();
     }
     WriteNextLocked();
     MaybeFinishLocked();
@@ -512,27 +515,27 @@ class PipelineReactor
                        });
   }
 
-  void Run(std::shared_ptr<v1::PipelineRequest> op) {
-    switch (op->op_case()) {
+  void Run(const v1::PipelineRequest& op) {
+    switch (op.op_case()) {
       case v1::PipelineRequest::kGet:
-        return RunOne(op->id(), op->get(), &v1::PipelineResponse::mutable_get);
+        return RunOne(op.id(), op.get(), &v1::PipelineResponse::mutable_get);
       case v1::PipelineRequest::kPut:
-        return RunOne(op->id(), op->put(), &v1::PipelineResponse::mutable_put);
+        return RunOne(op.id(), op.put(), &v1::PipelineResponse::mutable_put);
       case v1::PipelineRequest::kDelete:
-        return RunOne(op->id(), op->delete_(),
+        return RunOne(op.id(), op.delete_(),
                       &v1::PipelineResponse::mutable_delete_);
       case v1::PipelineRequest::kTouch:
-        return RunOne(op->id(), op->touch(),
+        return RunOne(op.id(), op.touch(),
                       &v1::PipelineResponse::mutable_touch);
       case v1::PipelineRequest::kPing: {
         v1::PipelineResponse response;
-        response.set_id(op->id());
+        response.set_id(op.id());
         response.mutable_ping();
         return Complete(std::move(response));
       }
       default: {
         v1::PipelineResponse response;
-        response.set_id(op->id());
+        response.set_id(op.id());
         response.set_code(grpc::StatusCode::INVALID_ARGUMENT);
         response.set_message("the request names no operation");
         return Complete(std::move(response));
@@ -545,7 +548,7 @@ class PipelineReactor
     {
       absl::MutexLock lock(&mu_);
       --in_flight_;
-      if (!failed_) outgoing_.push_back(std::move(response));
+      if (!failed_) *pending_.add_responses() = std::move(response);
       WriteNextLocked();
       if (read_paused_ && in_flight_ < kMaxPipelined / 2 && !reads_done_) {
         read_paused_ = false;
@@ -557,15 +560,16 @@ class PipelineReactor
   }
 
   void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (writing_ || outgoing_.empty() || finished_) return;
+    if (writing_ || pending_.responses().empty() || finished_) return;
     writing_ = true;
-    StartWrite(&outgoing_.front());
+    sending_.Swap(&pending_);
+    StartWrite(&sending_);
   }
 
   void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (finished_ || writing_ || in_flight_ > 0) return;
     if (!(reads_done_ || failed_ || closing_)) return;
-    if (!outgoing_.empty() && !failed_) return;
+    if (!pending_.responses().empty() && !failed_) return;
     finished_ = true;
     Finish(closing_ ? close_status_ : grpc::Status::OK);
   }
@@ -573,9 +577,11 @@ class PipelineReactor
   CacheNodeService* const service_;
   StreamRegistry* const registry_;
   const bool forwarded_;
-  v1::PipelineRequest incoming_;
+  v1::PipelineRequests incoming_;
   absl::Mutex mu_;
-  std::deque<v1::PipelineResponse> outgoing_ ABSL_GUARDED_BY(mu_);
+  // Completed responses waiting for the next write, and the one in flight.
+  v1::PipelineResponses pending_ ABSL_GUARDED_BY(mu_);
+  v1::PipelineResponses sending_ ABSL_GUARDED_BY(mu_);
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
@@ -593,7 +599,7 @@ grpc::ServerWriteReactor<v1::CatchUpChunk>* CacheNodeService::CatchUp(
   return new CatchUpWriter(core_, *request);
 }
 
-grpc::ServerBidiReactor<v1::PipelineRequest, v1::PipelineResponse>*
+grpc::ServerBidiReactor<v1::PipelineRequests, v1::PipelineResponses>*
 CacheNodeService::Pipeline(grpc::CallbackServerContext* context) {
   return new PipelineReactor(this, &streams_, IsForwarded(context));
 }

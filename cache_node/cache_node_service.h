@@ -51,8 +51,8 @@ class CacheNodeService final : public v1::CacheNode::CallbackService {
   grpc::ServerUnaryReactor* Ping(grpc::CallbackServerContext* context,
                                  const v1::PingRequest* request,
                                  v1::PingResponse* response) override;
-  grpc::ServerBidiReactor<v1::PipelineRequest, v1::PipelineResponse>* Pipeline(
-      grpc::CallbackServerContext* context) override;
+  grpc::ServerBidiReactor<v1::PipelineRequests, v1::PipelineResponses>*
+  Pipeline(grpc::CallbackServerContext* context) override;
   grpc::ServerUnaryReactor* Drain(grpc::CallbackServerContext* context,
                                   const v1::DrainRequest* request,
                                   v1::DrainResponse* response) override;

@@ -279,6 +279,9 @@ absl::StatusOr<std::unique_ptr<PartitionStore>> PartitionStore::Open(
 
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
+  // Writers wait on a condition variable instead of spinning: on a machine
+  // with few cores, spinning writers take the CPU the others need.
+  db_options.enable_write_thread_adaptive_yield = false;
   db_options.table_factory.reset(
       rocksdb::NewBlockBasedTableFactory(table_options));
   db_options.compaction_filter_factory = impl->filter_factory;
