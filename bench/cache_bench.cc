@@ -918,5 +918,7 @@ int main(int argc, char** argv) {
       "Example: cache_bench --coordinator=127.0.0.1:7400 --duration_seconds=10 "
       "--concurrency=32 --value_bytes=1024");
   absl::ParseCommandLine(argc, argv);
+  // As in the servers: no mutex deadlock detection on the measured path.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   return parley::bench::Main();
 }

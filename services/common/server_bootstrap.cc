@@ -11,6 +11,7 @@
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "services/common/flags.h"
@@ -54,6 +55,9 @@ void InitServerProcess(int argc, char** argv, absl::string_view role,
     std::fprintf(stderr, "%s\n", std::string(logging.message()).c_str());
     std::exit(2);
   }
+  // Debian's Abseil is built without NDEBUG, which leaves mutex deadlock
+  // detection on: a cost on every lock of the hot paths.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   // Block the shutdown signals in this thread before any other thread
   // exists, so every thread inherits the mask and only sigwait sees them.
   sigset_t signals = ShutdownSignals();
