@@ -187,6 +187,7 @@ void CacheNodeCore::OnTable(const v1::PartitionTable& table) {
     table_ = view;
     for (auto it = links_.begin(); it != links_.end();) {
       if (view->Address(it->first).empty()) {
+        it->second->Close();
         links_.erase(it++);
       } else {
         ++it;

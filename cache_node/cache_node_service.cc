@@ -465,7 +465,12 @@ class PipelineReactor : public grpc::ServerBidiReactor<v1::PipelineRequests,
       Run(request);
     }
     incoming_.Clear();
-    if (read_more) StartRead(&incoming_);
+    if (!read_more) return;
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_) return;
+    }
+    StartRead(&incoming_);
   }
 
   void OnWriteDone(bool ok) override {
@@ -592,7 +597,103 @@ class PipelineReactor : public grpc::ServerBidiReactor<v1::PipelineRequests,
   grpc::Status close_status_ ABSL_GUARDED_BY(mu_);
 };
 
+// A primary's writes for this node as a backup: each batch is applied in
+// stream order (the next read starts once it is applied) and answered in
+// the same order.
+class ReplicateStreamReactor
+    : public grpc::ServerBidiReactor<v1::ReplicateRequest,
+                                     v1::ReplicateResponse>,
+      public ClosableStream {
+ public:
+  ReplicateStreamReactor(CacheNodeCore* core, StreamRegistry* registry)
+      : core_(core), registry_(registry) {
+    registry_->Add(this);
+    StartRead(&incoming_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      absl::MutexLock lock(&mu_);
+      reads_done_ = true;
+      MaybeFinishLocked();
+      return;
+    }
+    v1::ReplicateResponse response = core_->Replicate(incoming_);
+    response.set_batch_id(incoming_.batch_id());
+    incoming_.Clear();
+    {
+      absl::MutexLock lock(&mu_);
+      if (!failed_) answers_.push_back(std::move(response));
+      WriteNextLocked();
+      if (finished_) return;
+    }
+    StartRead(&incoming_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    answers_.pop_front();
+    if (!ok) {
+      failed_ = true;
+      answers_.clear();
+    }
+    WriteNextLocked();
+    MaybeFinishLocked();
+  }
+
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    failed_ = true;
+    MaybeFinishLocked();
+  }
+
+  void Close(const grpc::Status& status) override {
+    absl::MutexLock lock(&mu_);
+    closing_ = true;
+    close_status_ = status;
+    MaybeFinishLocked();
+  }
+
+  void OnDone() override {
+    registry_->Remove(this);
+    delete this;
+  }
+
+ private:
+  void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (writing_ || answers_.empty() || finished_) return;
+    writing_ = true;
+    StartWrite(&answers_.front());
+  }
+
+  void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_ || writing_) return;
+    if (!(reads_done_ || failed_ || closing_)) return;
+    if (!answers_.empty() && !failed_ && !closing_) return;
+    finished_ = true;
+    Finish(closing_ ? close_status_ : grpc::Status::OK);
+  }
+
+  CacheNodeCore* const core_;
+  StreamRegistry* const registry_;
+  v1::ReplicateRequest incoming_;
+  absl::Mutex mu_;
+  std::deque<v1::ReplicateResponse> answers_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool failed_ ABSL_GUARDED_BY(mu_) = false;
+  bool closing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status close_status_ ABSL_GUARDED_BY(mu_);
+};
+
 }  // namespace
+
+grpc::ServerBidiReactor<v1::ReplicateRequest, v1::ReplicateResponse>*
+CacheNodeService::ReplicateStream(grpc::CallbackServerContext*) {
+  return new ReplicateStreamReactor(core_, &streams_);
+}
 
 grpc::ServerWriteReactor<v1::CatchUpChunk>* CacheNodeService::CatchUp(
     grpc::CallbackServerContext*, const v1::CatchUpRequest* request) {

@@ -59,6 +59,8 @@ class CacheNodeService final : public v1::CacheNode::CallbackService {
   grpc::ServerUnaryReactor* Replicate(grpc::CallbackServerContext* context,
                                       const v1::ReplicateRequest* request,
                                       v1::ReplicateResponse* response) override;
+  grpc::ServerBidiReactor<v1::ReplicateRequest, v1::ReplicateResponse>*
+  ReplicateStream(grpc::CallbackServerContext* context) override;
   grpc::ServerWriteReactor<v1::CatchUpChunk>* CatchUp(
       grpc::CallbackServerContext* context,
       const v1::CatchUpRequest* request) override;

@@ -11,7 +11,10 @@ namespace {
 
 constexpr size_t kMaxBatchItems = 1024;
 constexpr size_t kMaxBatchBytes = 8 << 20;
+// A batch not answered in this time breaks the stream.
 constexpr absl::Duration kBatchDeadline = absl::Seconds(3);
+// How long writes fail at once after a stream broke.
+constexpr absl::Duration kReconnectPause = absl::Milliseconds(200);
 
 }  // namespace
 
@@ -41,11 +44,48 @@ void AckTracker::Fail(const absl::Status& why) {
   }
 }
 
-struct ReplicationLink::Batch {
-  grpc::ClientContext context;
-  v1::ReplicateRequest request;
-  v1::ReplicateResponse response;
-  std::vector<std::shared_ptr<AckTracker>> trackers;
+// One ReplicateStream call. It only moves messages; the link decides
+// what to send and what the answers mean.
+class ReplicationStream
+    : public grpc::ClientBidiReactor<v1::ReplicateRequest,
+                                     v1::ReplicateResponse> {
+ public:
+  ReplicationStream(std::shared_ptr<ReplicationLink> link,
+                    v1::CacheNode::Stub* stub)
+      : link_(std::move(link)) {
+    stub->async()->ReplicateStream(&context_, this);
+    StartRead(&incoming_);
+    StartCall();
+  }
+
+  // Sends one batch; the link allows one write at a time.
+  void Write(v1::ReplicateRequest request) {
+    sending_ = std::move(request);
+    StartWrite(&sending_);
+  }
+
+  void Cancel() { context_.TryCancel(); }
+
+  void OnWriteDone(bool ok) override { link_->OnWriteDone(this, ok); }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return;  // OnDone follows.
+    link_->OnAnswer(this, incoming_);
+    incoming_.Clear();
+    StartRead(&incoming_);
+  }
+
+  void OnDone(const grpc::Status& status) override {
+    std::shared_ptr<ReplicationLink> link = std::move(link_);
+    link->OnStreamDone(this, status);
+    delete this;
+  }
+
+ private:
+  std::shared_ptr<ReplicationLink> link_;
+  grpc::ClientContext context_;
+  v1::ReplicateRequest sending_;
+  v1::ReplicateResponse incoming_;
 };
 
 ReplicationLink::ReplicationLink(std::string self_id, std::string backup_id,
@@ -54,11 +94,33 @@ ReplicationLink::ReplicationLink(std::string self_id, std::string backup_id,
       backup_id_(std::move(backup_id)),
       stub_(std::move(stub)) {}
 
+ReplicationLink::~ReplicationLink() = default;
+
 void ReplicationLink::Send(v1::ReplicateItem item,
                            std::shared_ptr<AckTracker> tracker) {
   absl::MutexLock lock(&mu_);
+  const absl::Time now = absl::Now();
+  if (now < paused_until_) {
+    tracker->Fail(absl::UnavailableError(absl::StrCat(
+        "backup ", backup_id_, " unreachable: ", last_error_.message())));
+    return;
+  }
+  // A backup that stopped answering (e.g. frozen) breaks the stream, so
+  // its writes fail instead of waiting for ever.
+  if (!in_flight_.empty() && stream_ != nullptr &&
+      now - in_flight_.front().sent > kBatchDeadline) {
+    stream_->Cancel();
+  }
   queue_.push_back({std::move(item), std::move(tracker)});
-  if (!in_flight_) StartBatchLocked();
+  if (stream_ == nullptr) {
+    stream_ = new ReplicationStream(shared_from_this(), stub_.get());
+  }
+  if (!writing_) SendBatchLocked();
+}
+
+void ReplicationLink::Close() {
+  absl::MutexLock lock(&mu_);
+  if (stream_ != nullptr) stream_->Cancel();
 }
 
 uint64_t ReplicationLink::ContiguousVersion(uint32_t partition) const {
@@ -67,64 +129,97 @@ uint64_t ReplicationLink::ContiguousVersion(uint32_t partition) const {
   return it == contiguous_.end() ? 0 : it->second;
 }
 
-void ReplicationLink::StartBatchLocked() {
-  if (queue_.empty()) return;
-  auto* batch = new Batch();
-  batch->request.set_from_node(self_id_);
+void ReplicationLink::SendBatchLocked() {
+  if (queue_.empty() || stream_ == nullptr) return;
+  v1::ReplicateRequest request;
+  request.set_from_node(self_id_);
+  InFlight batch;
+  batch.batch_id = next_batch_id_++;
+  batch.sent = absl::Now();
+  request.set_batch_id(batch.batch_id);
   size_t bytes = 0;
-  while (!queue_.empty() && batch->trackers.size() < kMaxBatchItems &&
+  while (!queue_.empty() && batch.trackers.size() < kMaxBatchItems &&
          bytes < kMaxBatchBytes) {
     Pending& next = queue_.front();
     bytes += next.item.write().value().size() + next.item.write().key().size();
-    *batch->request.add_items() = std::move(next.item);
-    batch->trackers.push_back(std::move(next.tracker));
+    batch.writes.emplace_back(next.item.write().partition(),
+                              next.item.write().version());
+    *request.add_items() = std::move(next.item);
+    batch.trackers.push_back(std::move(next.tracker));
     queue_.pop_front();
   }
-  in_flight_ = true;
-  batch->context.set_deadline(absl::ToChronoTime(absl::Now() + kBatchDeadline));
-  std::shared_ptr<ReplicationLink> self = shared_from_this();
-  stub_->async()->Replicate(
-      &batch->context, &batch->request, &batch->response,
-      [self, batch](grpc::Status status) { self->OnBatchDone(batch, status); });
+  in_flight_.push_back(std::move(batch));
+  writing_ = true;
+  stream_->Write(std::move(request));
 }
 
-void ReplicationLink::OnBatchDone(Batch* batch, const grpc::Status& status) {
-  std::unique_ptr<Batch> owned(batch);
-  const bool answered = status.ok() && batch->response.results_size() ==
-                                           batch->request.items_size();
+void ReplicationLink::OnWriteDone(ReplicationStream* stream, bool ok) {
+  absl::MutexLock lock(&mu_);
+  if (stream != stream_) return;
+  writing_ = false;
+  if (ok) SendBatchLocked();
+}
+
+void ReplicationLink::OnAnswer(ReplicationStream* stream,
+                               const v1::ReplicateResponse& response) {
+  InFlight batch;
   {
     absl::MutexLock lock(&mu_);
-    if (answered) {
-      for (int i = 0; i < batch->response.results_size(); ++i) {
-        const v1::ReplicatedWrite& write = batch->request.items(i).write();
-        uint64_t& contiguous = contiguous_[write.partition()];
-        contiguous = std::max(contiguous,
-                              batch->response.results(i).contiguous_version());
+    if (stream != stream_ || in_flight_.empty() ||
+        in_flight_.front().batch_id != response.batch_id()) {
+      return;
+    }
+    batch = std::move(in_flight_.front());
+    in_flight_.pop_front();
+    if (response.results_size() == static_cast<int>(batch.writes.size())) {
+      for (size_t i = 0; i < batch.writes.size(); ++i) {
+        uint64_t& contiguous = contiguous_[batch.writes[i].first];
+        contiguous =
+            std::max(contiguous, response.results(i).contiguous_version());
       }
     }
-    in_flight_ = false;
-    StartBatchLocked();
   }
-  for (size_t i = 0; i < batch->trackers.size(); ++i) {
-    if (!answered) {
-      batch->trackers[i]->Fail(
-          status.ok()
-              ? absl::InternalError("short replication response")
-              : absl::UnavailableError(absl::StrCat("backup ", backup_id_, ": ",
-                                                    status.error_message())));
-      continue;
+  if (response.results_size() != static_cast<int>(batch.writes.size())) {
+    for (auto& tracker : batch.trackers) {
+      tracker->Fail(absl::InternalError("short replication answer"));
     }
-    const v1::ReplicateResult& result = batch->response.results(i);
-    const v1::ReplicatedWrite& write = batch->request.items(i).write();
+    return;
+  }
+  for (size_t i = 0; i < batch.trackers.size(); ++i) {
+    const v1::ReplicateResult& result = response.results(i);
     // The write counts once the backup holds it and everything before it.
-    if (result.code() == 0 && result.contiguous_version() >= write.version()) {
-      batch->trackers[i]->Ack();
+    if (result.code() == 0 &&
+        result.contiguous_version() >= batch.writes[i].second) {
+      batch.trackers[i]->Ack();
     } else {
-      batch->trackers[i]->Fail(absl::FailedPreconditionError(absl::StrCat(
+      batch.trackers[i]->Fail(absl::FailedPreconditionError(absl::StrCat(
           "backup ", backup_id_,
           result.code() == 0 ? " is catching up" : " refused the term")));
     }
   }
+}
+
+void ReplicationLink::OnStreamDone(ReplicationStream* stream,
+                                   const grpc::Status& status) {
+  std::deque<InFlight> failed;
+  std::deque<Pending> queued;
+  absl::Status why = absl::UnavailableError(
+      absl::StrCat("backup ", backup_id_, ": ",
+                   status.ok() ? "stream closed" : status.error_message()));
+  {
+    absl::MutexLock lock(&mu_);
+    if (stream != stream_) return;
+    stream_ = nullptr;
+    writing_ = false;
+    failed.swap(in_flight_);
+    queued.swap(queue_);
+    last_error_ = why;
+    paused_until_ = absl::Now() + kReconnectPause;
+  }
+  for (InFlight& batch : failed) {
+    for (auto& tracker : batch.trackers) tracker->Fail(why);
+  }
+  for (Pending& pending : queued) pending.tracker->Fail(why);
 }
 
 }  // namespace parley::cache
