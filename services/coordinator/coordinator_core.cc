@@ -45,6 +45,17 @@ absl::StatusOr<std::unique_ptr<CoordinatorCore>> CoordinatorCore::Open(
   core->config_ = std::move(*config);
   core->groups_ = std::make_unique<GroupRegistry>(core->config_.get());
 
+  GroupRegistry* groups = core->groups_.get();
+  absl::StatusOr<std::unique_ptr<DeploymentStore>> deployments =
+      DeploymentStore::Load(core->store_.get(), [groups](
+                                                    absl::string_view group) {
+        if (groups->Get(group).ok()) return absl::OkStatus();
+        return absl::NotFoundError(absl::StrCat(
+            "no server group '", group, "'; create it with CreateGroup first"));
+      });
+  if (!deployments.ok()) return deployments.status();
+  core->deployments_ = std::move(*deployments);
+
   absl::StatusOr<std::unique_ptr<Membership>> membership =
       Membership::Load(core->store_.get(), options.clock);
   if (!membership.ok()) return membership.status();
@@ -166,6 +177,11 @@ absl::Status CoordinatorCore::DeleteGroup(
         absl::StrCat("group '", request.name(), "' has ", members.size(),
                      " live member(s) (", absl::StrJoin(members, ", "),
                      "); stop them or move them to another group first"));
+  }
+  if (deployments_->HasActive(request.name())) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("group '", request.name(),
+                     "' has deployed channels; undeploy them first"));
   }
   if (absl::Status s = groups_->Delete(request.name()); !s.ok()) return s;
   broadcast_->RemoveGroup(request.name());
@@ -327,6 +343,42 @@ absl::StatusOr<v1::DeleteConfigResponse> CoordinatorCore::DeleteConfig(
   if (!revision.ok()) return revision.status();
   v1::DeleteConfigResponse response;
   response.set_revision(*revision);
+  return response;
+}
+
+absl::StatusOr<v1::Deployment> CoordinatorCore::Deploy(
+    const v1::DeployRequest& request) {
+  absl::MutexLock lock(&control_mu_);
+  absl::StatusOr<v1::Deployment> deployment = deployments_->Deploy(request);
+  if (deployment.ok()) {
+    spdlog::info("channel '{}' version {} deployed to group '{}'",
+                 deployment->channel_name(), deployment->version(),
+                 deployment->group());
+  }
+  return deployment;
+}
+
+absl::StatusOr<v1::Deployment> CoordinatorCore::Rollback(
+    const v1::RollbackRequest& request) {
+  absl::MutexLock lock(&control_mu_);
+  absl::StatusOr<v1::Deployment> deployment = deployments_->Rollback(request);
+  if (deployment.ok()) {
+    spdlog::info("channel '{}' on group '{}' rolled back to version {} as {}",
+                 deployment->channel_name(), deployment->group(),
+                 request.version(), deployment->version());
+  }
+  return deployment;
+}
+
+absl::StatusOr<v1::UndeployResponse> CoordinatorCore::Undeploy(
+    const v1::UndeployRequest& request) {
+  absl::MutexLock lock(&control_mu_);
+  absl::StatusOr<v1::UndeployResponse> response =
+      deployments_->Undeploy(request);
+  if (response.ok()) {
+    spdlog::info("channel '{}' undeployed from group '{}'", request.channel(),
+                 request.group());
+  }
   return response;
 }
 

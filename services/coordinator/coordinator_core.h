@@ -12,6 +12,7 @@
 #include "proto/parley/v1/coordinator.pb.h"
 #include "services/coordinator/broadcast_hub.h"
 #include "services/coordinator/config_store.h"
+#include "services/coordinator/deployment_store.h"
 #include "services/coordinator/durable_store.h"
 #include "services/coordinator/group_registry.h"
 #include "services/coordinator/membership.h"
@@ -79,11 +80,20 @@ class CoordinatorCore {
 
   v1::PartitionTable GetPartitionTable() { return table_->Get(); }
 
+  // Deployment changes, serialised against group deletion so no channel is
+  // deployed to a group that is being deleted (see DeploymentStore).
+  absl::StatusOr<v1::Deployment> Deploy(const v1::DeployRequest& request);
+  absl::StatusOr<v1::Deployment> Rollback(const v1::RollbackRequest& request);
+  absl::StatusOr<v1::UndeployResponse> Undeploy(
+      const v1::UndeployRequest& request);
+
   // The parts streams attach to.
   Membership& membership() { return *membership_; }
   ConfigStore& config() { return *config_; }
   PartitionTableManager& table() { return *table_; }
   BroadcastHub& broadcast() { return *broadcast_; }
+  // Reads and watches of deployments go here directly.
+  DeploymentStore& deployments() { return *deployments_; }
 
   // The coordinator's stream epoch (grows with every start).
   uint64_t epoch() const { return broadcast_->epoch(); }
@@ -106,6 +116,7 @@ class CoordinatorCore {
   std::unique_ptr<DurableStore> store_;
   std::unique_ptr<ConfigStore> config_;
   std::unique_ptr<GroupRegistry> groups_;
+  std::unique_ptr<DeploymentStore> deployments_;
   std::unique_ptr<Membership> membership_;
   std::unique_ptr<PartitionTableManager> table_;
   std::unique_ptr<BroadcastHub> broadcast_;

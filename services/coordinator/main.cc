@@ -1,5 +1,6 @@
 // parley-coordinator: server groups, membership, the invalidation broadcast,
-// the configuration store and the cache tier's partition table.
+// the configuration store, the cache tier's partition table and channel
+// deployments.
 #include <cstdio>
 #include <cstdlib>
 
@@ -8,6 +9,7 @@
 #include "services/common/server_bootstrap.h"
 #include "services/coordinator/coordinator_core.h"
 #include "services/coordinator/coordinator_service.h"
+#include "services/coordinator/deployments_service.h"
 #include "spdlog/spdlog.h"
 
 ABSL_FLAG(std::string, data_dir, ".parley/data/coordinator",
@@ -40,11 +42,13 @@ int main(int argc, char** argv) {
   parley::ExitIfError(core.status());
 
   parley::coordinator::CoordinatorService service(core->get());
+  parley::coordinator::DeploymentsService deployments(core->get());
   absl::StatusOr<std::unique_ptr<parley::GrpcServer>> server =
       parley::GrpcServer::Start(
           parley::ServerOptionsFromFlags(
-              "coordinator", {parley::v1::Coordinator::service_full_name()}),
-          {&service});
+              "coordinator", {parley::v1::Coordinator::service_full_name(),
+                              parley::v1::Deployments::service_full_name()}),
+          {&service, &deployments});
   parley::ExitIfError(server.status());
   (*server)->SetServing(true);
 
@@ -52,6 +56,7 @@ int main(int argc, char** argv) {
   spdlog::info("signal {} received: draining", signal);
   (*server)->SetServing(false);
   service.CloseStreams();
+  deployments.CloseStreams();
   (*server)->Shutdown();
   (*core)->Stop();
   spdlog::info("stopped cleanly");

@@ -1,0 +1,80 @@
+#include "services/coordinator/deployments_service.h"
+
+#include <utility>
+
+#include "services/common/grpc_status.h"
+
+namespace parley::coordinator {
+namespace {
+
+// Watch streams end (ABORTED) when this many events wait for a reader.
+constexpr size_t kMaxQueuedWatchEvents = 1000;
+
+grpc::ServerUnaryReactor* Reply(grpc::CallbackServerContext* context,
+                                const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+template <typename Response>
+grpc::ServerUnaryReactor* Reply(grpc::CallbackServerContext* context,
+                                absl::StatusOr<Response> result,
+                                Response* response) {
+  if (result.ok()) *response = std::move(*result);
+  return Reply(context, result.status());
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* DeploymentsService::Deploy(
+    grpc::CallbackServerContext* context, const v1::DeployRequest* request,
+    v1::Deployment* response) {
+  return Reply(context, core_->Deploy(*request), response);
+}
+
+grpc::ServerUnaryReactor* DeploymentsService::ListDeployments(
+    grpc::CallbackServerContext* context,
+    const v1::ListDeploymentsRequest* request,
+    v1::ListDeploymentsResponse* response) {
+  return Reply(context, core_->deployments().List(*request), response);
+}
+
+grpc::ServerUnaryReactor* DeploymentsService::GetDeployment(
+    grpc::CallbackServerContext* context,
+    const v1::GetDeploymentRequest* request, v1::Deployment* response) {
+  return Reply(context, core_->deployments().Get(*request), response);
+}
+
+grpc::ServerUnaryReactor* DeploymentsService::Rollback(
+    grpc::CallbackServerContext* context, const v1::RollbackRequest* request,
+    v1::Deployment* response) {
+  return Reply(context, core_->Rollback(*request), response);
+}
+
+grpc::ServerUnaryReactor* DeploymentsService::Undeploy(
+    grpc::CallbackServerContext* context, const v1::UndeployRequest* request,
+    v1::UndeployResponse* response) {
+  return Reply(context, core_->Undeploy(*request), response);
+}
+
+grpc::ServerWriteReactor<v1::DeploymentEvent>*
+DeploymentsService::WatchDeployments(
+    grpc::CallbackServerContext*, const v1::WatchDeploymentsRequest* request) {
+  DeploymentStore& deployments = core_->deployments();
+  if (absl::Status s = deployments.ValidateWatch(request->group()); !s.ok()) {
+    return new FailedStreamWriter<v1::DeploymentEvent>(ToGrpcStatus(s));
+  }
+  auto* writer = new QueuedStreamWriter<v1::DeploymentEvent>(
+      &streams_, kMaxQueuedWatchEvents);
+  v1::DeploymentEvent snapshot;
+  uint64_t id = deployments.Watch(
+      request->group(),
+      [writer](const v1::DeploymentEvent& event) { writer->Push(event); },
+      &snapshot);
+  writer->Begin(std::move(snapshot),
+                [&deployments, id] { deployments.Unwatch(id); });
+  return writer;
+}
+
+}  // namespace parley::coordinator
