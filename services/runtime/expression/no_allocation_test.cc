@@ -8,91 +8,8 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "services/common/testing/allocation_counter.h"
 #include "services/runtime/expression/expression.h"
-
-namespace {
-
-std::atomic<long> allocations{0};
-
-void* CountedAllocate(std::size_t size, std::size_t alignment) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  if (size == 0) size = 1;
-  void* memory = nullptr;
-  if (alignment <= alignof(std::max_align_t)) {
-    memory = std::malloc(size);
-  } else {
-    memory = std::aligned_alloc(alignment,
-                                (size + alignment - 1) / alignment * alignment);
-  }
-  return memory;
-}
-
-void* CountedAllocateOrDie(std::size_t size, std::size_t alignment) {
-  void* memory = CountedAllocate(size, alignment);
-  if (memory == nullptr) std::abort();
-  return memory;
-}
-
-}  // namespace
-
-void* operator new(std::size_t size) {
-  return CountedAllocateOrDie(size, alignof(std::max_align_t));
-}
-void* operator new[](std::size_t size) {
-  return CountedAllocateOrDie(size, alignof(std::max_align_t));
-}
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  return CountedAllocate(size, alignof(std::max_align_t));
-}
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
-  return CountedAllocate(size, alignof(std::max_align_t));
-}
-void* operator new(std::size_t size, std::align_val_t alignment) {
-  return CountedAllocateOrDie(size, static_cast<std::size_t>(alignment));
-}
-void* operator new[](std::size_t size, std::align_val_t alignment) {
-  return CountedAllocateOrDie(size, static_cast<std::size_t>(alignment));
-}
-void* operator new(std::size_t size, std::align_val_t alignment,
-                   const std::nothrow_t&) noexcept {
-  return CountedAllocate(size, static_cast<std::size_t>(alignment));
-}
-void* operator new[](std::size_t size, std::align_val_t alignment,
-                     const std::nothrow_t&) noexcept {
-  return CountedAllocate(size, static_cast<std::size_t>(alignment));
-}
-void operator delete(void* memory) noexcept { std::free(memory); }
-void operator delete[](void* memory) noexcept { std::free(memory); }
-void operator delete(void* memory, std::size_t) noexcept { std::free(memory); }
-void operator delete[](void* memory, std::size_t) noexcept {
-  std::free(memory);
-}
-void operator delete(void* memory, const std::nothrow_t&) noexcept {
-  std::free(memory);
-}
-void operator delete[](void* memory, const std::nothrow_t&) noexcept {
-  std::free(memory);
-}
-void operator delete(void* memory, std::align_val_t) noexcept {
-  std::free(memory);
-}
-void operator delete[](void* memory, std::align_val_t) noexcept {
-  std::free(memory);
-}
-void operator delete(void* memory, std::size_t, std::align_val_t) noexcept {
-  std::free(memory);
-}
-void operator delete[](void* memory, std::size_t, std::align_val_t) noexcept {
-  std::free(memory);
-}
-void operator delete(void* memory, std::align_val_t,
-                     const std::nothrow_t&) noexcept {
-  std::free(memory);
-}
-void operator delete[](void* memory, std::align_val_t,
-                       const std::nothrow_t&) noexcept {
-  std::free(memory);
-}
 
 namespace parley::expression {
 namespace {
@@ -201,10 +118,10 @@ class NoAllocationTest : public ::testing::Test {
 };
 
 TEST_F(NoAllocationTest, CounterSeesAllocations) {
-  const long before = allocations.load();
+  const long before = ::parley::testing::AllocationCount();
   auto* text = new std::string(100, 'x');
   delete text;
-  EXPECT_GT(allocations.load(), before);
+  EXPECT_GT(::parley::testing::AllocationCount(), before);
 }
 
 TEST_F(NoAllocationTest, EvaluationDoesNotAllocateAfterWarmUp) {
@@ -229,7 +146,7 @@ TEST_F(NoAllocationTest, EvaluationDoesNotAllocateAfterWarmUp) {
   constexpr int kRounds = 1000;
   size_t checksum = 0;
   int non_null = 0;
-  const long before = allocations.load();
+  const long before = ::parley::testing::AllocationCount();
   for (int round = 0; round < kRounds; ++round) {
     for (const Visitor& visitor : visitors_) {
       Fill(visitor, bindings);
@@ -241,7 +158,7 @@ TEST_F(NoAllocationTest, EvaluationDoesNotAllocateAfterWarmUp) {
       }
     }
   }
-  const long after = allocations.load();
+  const long after = ::parley::testing::AllocationCount();
 
   EXPECT_EQ(after - before, 0)
       << "allocations during " << kRounds << " rounds of evaluations";

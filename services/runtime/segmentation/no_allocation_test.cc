@@ -10,95 +10,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "services/common/testing/allocation_counter.h"
 #include "services/runtime/channel/compiled_channel.h"
 #include "services/runtime/expression/bindings.h"
 #include "services/runtime/expression/value.h"
 #include "services/runtime/segmentation/segmentation.h"
 #include "services/runtime/segmentation/test_channel.h"
-
-namespace {
-
-std::atomic<long> allocations{0};
-
-void* CountedAllocate(std::size_t size, std::size_t alignment) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  if (size == 0) size = 1;
-  void* memory = nullptr;
-  if (alignment <= alignof(std::max_align_t)) {
-    memory = std::malloc(size);
-  } else {
-    memory = std::aligned_alloc(alignment,
-                                (size + alignment - 1) / alignment * alignment);
-  }
-  return memory;
-}
-
-void* CountedAllocateOrDie(std::size_t size, std::size_t alignment) {
-  void* memory = CountedAllocate(size, alignment);
-  if (memory == nullptr) std::abort();
-  return memory;
-}
-
-}  // namespace
-
-void* operator new(std::size_t size) {
-  return CountedAllocateOrDie(size, alignof(std::max_align_t));
-}
-void* operator new[](std::size_t size) {
-  return CountedAllocateOrDie(size, alignof(std::max_align_t));
-}
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  return CountedAllocate(size, alignof(std::max_align_t));
-}
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
-  return CountedAllocate(size, alignof(std::max_align_t));
-}
-void* operator new(std::size_t size, std::align_val_t alignment) {
-  return CountedAllocateOrDie(size, static_cast<std::size_t>(alignment));
-}
-void* operator new[](std::size_t size, std::align_val_t alignment) {
-  return CountedAllocateOrDie(size, static_cast<std::size_t>(alignment));
-}
-void* operator new(std::size_t size, std::align_val_t alignment,
-                   const std::nothrow_t&) noexcept {
-  return CountedAllocate(size, static_cast<std::size_t>(alignment));
-}
-void* operator new[](std::size_t size, std::align_val_t alignment,
-                     const std::nothrow_t&) noexcept {
-  return CountedAllocate(size, static_cast<std::size_t>(alignment));
-}
-void operator delete(void* memory) noexcept { std::free(memory); }
-void operator delete[](void* memory) noexcept { std::free(memory); }
-void operator delete(void* memory, std::size_t) noexcept { std::free(memory); }
-void operator delete[](void* memory, std::size_t) noexcept {
-  std::free(memory);
-}
-void operator delete(void* memory, const std::nothrow_t&) noexcept {
-  std::free(memory);
-}
-void operator delete[](void* memory, const std::nothrow_t&) noexcept {
-  std::free(memory);
-}
-void operator delete(void* memory, std::align_val_t) noexcept {
-  std::free(memory);
-}
-void operator delete[](void* memory, std::align_val_t) noexcept {
-  std::free(memory);
-}
-void operator delete(void* memory, std::size_t, std::align_val_t) noexcept {
-  std::free(memory);
-}
-void operator delete[](void* memory, std::size_t, std::align_val_t) noexcept {
-  std::free(memory);
-}
-void operator delete(void* memory, std::align_val_t,
-                     const std::nothrow_t&) noexcept {
-  std::free(memory);
-}
-void operator delete[](void* memory, std::align_val_t,
-                       const std::nothrow_t&) noexcept {
-  std::free(memory);
-}
 
 namespace parley::segmentation {
 namespace {
@@ -141,10 +58,10 @@ constexpr char kFlowcharts[] = R"json([
 ])json";
 
 TEST(NoAllocationTest, CounterSeesAllocations) {
-  const long before = allocations.load();
+  const long before = ::parley::testing::AllocationCount();
   auto* text = new std::string(100, 'x');
   delete text;
-  EXPECT_GT(allocations.load(), before);
+  EXPECT_GT(::parley::testing::AllocationCount(), before);
 }
 
 TEST(NoAllocationTest, SegmentationDoesNotAllocateAfterWarmUp) {
@@ -188,9 +105,9 @@ TEST(NoAllocationTest, SegmentationDoesNotAllocateAfterWarmUp) {
   for (int round = 0; round < 30; ++round) segment(round);  // Warm-up.
 
   total = 0;
-  const long before = allocations.load();
+  const long before = ::parley::testing::AllocationCount();
   for (int round = 0; round < 3000; ++round) segment(round);
-  const long after = allocations.load();
+  const long after = ::parley::testing::AllocationCount();
   EXPECT_EQ(after - before, 0);
   EXPECT_GT(total, 0u);
 }
