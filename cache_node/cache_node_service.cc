@@ -429,28 +429,103 @@ class CatchUpWriter : public grpc::ServerWriteReactor<v1::CatchUpChunk> {
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
 };
 
+// What the bidirectional streams of this service share: registration for
+// shutdown, one write in flight, and the end of the call once reads are
+// done (or the call failed or is being closed) and nothing must wait.
+// Subclasses queue answers and say how to write them and what to wait for.
+template <typename Request, typename Response>
+class AnsweringStream : public grpc::ServerBidiReactor<Request, Response>,
+                        public ClosableStream {
+ public:
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    AnswerWrittenLocked();
+    if (!ok) {
+      failed_ = true;
+      DropAnswersLocked();
+    }
+    WriteNextLocked();
+    MaybeFinishLocked();
+  }
+
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    failed_ = true;
+    MaybeFinishLocked();
+  }
+
+  void Close(const grpc::Status& status) override {
+    absl::MutexLock lock(&mu_);
+    closing_ = true;
+    close_status_ = status;
+    MaybeFinishLocked();
+  }
+
+  void OnDone() override {
+    registry_->Remove(this);
+    delete this;
+  }
+
+ protected:
+  explicit AnsweringStream(StreamRegistry* registry) : registry_(registry) {}
+
+  // Tracks the stream for shutdown; the last step of a subclass's
+  // constructor (Add may close it at once).
+  void Register() { registry_->Add(this); }
+
+  // Starts writing queued answers unless a write is in flight.
+  virtual void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) = 0;
+  // The write in flight completed.
+  virtual void AnswerWrittenLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) = 0;
+  // The call failed: queued answers will never be read.
+  virtual void DropAnswersLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) = 0;
+  // True while the call must not end yet (work or answers outstanding).
+  virtual bool MustWaitLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) = 0;
+
+  // The client finished sending.
+  void ReadsDone() {
+    absl::MutexLock lock(&mu_);
+    reads_done_ = true;
+    MaybeFinishLocked();
+  }
+
+  void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_ || writing_) return;
+    if (!(reads_done_ || failed_ || closing_)) return;
+    if (MustWaitLocked()) return;
+    finished_ = true;
+    this->Finish(closing_ ? close_status_ : grpc::Status::OK);
+  }
+
+  absl::Mutex mu_;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool failed_ ABSL_GUARDED_BY(mu_) = false;
+  bool closing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+
+ private:
+  StreamRegistry* const registry_;
+  grpc::Status close_status_ ABSL_GUARDED_BY(mu_);
+};
+
 // Many operations over one stream: each runs (or is forwarded) as it is
 // read, and its response is written when it completes, in any order.
 // Responses that complete while a write is in flight go out together in
 // the next message.
-class PipelineReactor : public grpc::ServerBidiReactor<v1::PipelineRequests,
-                                                       v1::PipelineResponses>,
-                        public ClosableStream {
+class PipelineReactor
+    : public AnsweringStream<v1::PipelineRequests, v1::PipelineResponses> {
  public:
   PipelineReactor(CacheNodeService* service, StreamRegistry* registry,
                   bool forwarded)
-      : service_(service), registry_(registry), forwarded_(forwarded) {
-    registry_->Add(this);
+      : AnsweringStream(registry), service_(service), forwarded_(forwarded) {
     StartRead(&incoming_);
+    Register();
   }
 
   void OnReadDone(bool ok) override {
-    if (!ok) {
-      absl::MutexLock lock(&mu_);
-      reads_done_ = true;
-      MaybeFinishLocked();
-      return;
-    }
+    if (!ok) return ReadsDone();
     bool read_more = true;
     {
       absl::MutexLock lock(&mu_);
@@ -471,36 +546,6 @@ class PipelineReactor : public grpc::ServerBidiReactor<v1::PipelineRequests,
       if (finished_) return;
     }
     StartRead(&incoming_);
-  }
-
-  void OnWriteDone(bool ok) override {
-    absl::MutexLock lock(&mu_);
-    writing_ = false;
-    sending_.Clear();
-    if (!ok) {
-      failed_ = true;
-      pending_.Clear();
-    }
-    WriteNextLocked();
-    MaybeFinishLocked();
-  }
-
-  void OnCancel() override {
-    absl::MutexLock lock(&mu_);
-    failed_ = true;
-    MaybeFinishLocked();
-  }
-
-  void Close(const grpc::Status& status) override {
-    absl::MutexLock lock(&mu_);
-    close_status_ = status;
-    closing_ = true;
-    MaybeFinishLocked();
-  }
-
-  void OnDone() override {
-    registry_->Remove(this);
-    delete this;
   }
 
  private:
@@ -564,60 +609,49 @@ class PipelineReactor : public grpc::ServerBidiReactor<v1::PipelineRequests,
     if (resume_reading) StartRead(&incoming_);
   }
 
-  void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  void WriteNextLocked() override ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (writing_ || pending_.responses().empty() || finished_) return;
     writing_ = true;
     sending_.Swap(&pending_);
     StartWrite(&sending_);
   }
 
-  void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (finished_ || writing_ || in_flight_ > 0) return;
-    if (!(reads_done_ || failed_ || closing_)) return;
-    if (!pending_.responses().empty() && !failed_) return;
-    finished_ = true;
-    Finish(closing_ ? close_status_ : grpc::Status::OK);
+  void AnswerWrittenLocked() override ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    sending_.Clear();
+  }
+
+  void DropAnswersLocked() override ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    pending_.Clear();
+  }
+
+  bool MustWaitLocked() const override ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return in_flight_ > 0 || (!pending_.responses().empty() && !failed_);
   }
 
   CacheNodeService* const service_;
-  StreamRegistry* const registry_;
   const bool forwarded_;
   v1::PipelineRequests incoming_;
-  absl::Mutex mu_;
   // Completed responses waiting for the next write, and the one in flight.
   v1::PipelineResponses pending_ ABSL_GUARDED_BY(mu_);
   v1::PipelineResponses sending_ ABSL_GUARDED_BY(mu_);
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
-  bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
   bool read_paused_ ABSL_GUARDED_BY(mu_) = false;
-  bool failed_ ABSL_GUARDED_BY(mu_) = false;
-  bool closing_ ABSL_GUARDED_BY(mu_) = false;
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;
-  grpc::Status close_status_ ABSL_GUARDED_BY(mu_);
 };
 
 // A primary's writes for this node as a backup: each batch is applied in
 // stream order (the next read starts once it is applied) and answered in
 // the same order.
 class ReplicateStreamReactor
-    : public grpc::ServerBidiReactor<v1::ReplicateRequest,
-                                     v1::ReplicateResponse>,
-      public ClosableStream {
+    : public AnsweringStream<v1::ReplicateRequest, v1::ReplicateResponse> {
  public:
   ReplicateStreamReactor(CacheNodeCore* core, StreamRegistry* registry)
-      : core_(core), registry_(registry) {
-    registry_->Add(this);
+      : AnsweringStream(registry), core_(core) {
     StartRead(&incoming_);
+    Register();
   }
 
   void OnReadDone(bool ok) override {
-    if (!ok) {
-      absl::MutexLock lock(&mu_);
-      reads_done_ = true;
-      MaybeFinishLocked();
-      return;
-    }
+    if (!ok) return ReadsDone();
     v1::ReplicateResponse response = core_->Replicate(incoming_);
     response.set_batch_id(incoming_.batch_id());
     incoming_.Clear();
@@ -630,62 +664,28 @@ class ReplicateStreamReactor
     StartRead(&incoming_);
   }
 
-  void OnWriteDone(bool ok) override {
-    absl::MutexLock lock(&mu_);
-    writing_ = false;
-    answers_.pop_front();
-    if (!ok) {
-      failed_ = true;
-      answers_.clear();
-    }
-    WriteNextLocked();
-    MaybeFinishLocked();
-  }
-
-  void OnCancel() override {
-    absl::MutexLock lock(&mu_);
-    failed_ = true;
-    MaybeFinishLocked();
-  }
-
-  void Close(const grpc::Status& status) override {
-    absl::MutexLock lock(&mu_);
-    closing_ = true;
-    close_status_ = status;
-    MaybeFinishLocked();
-  }
-
-  void OnDone() override {
-    registry_->Remove(this);
-    delete this;
-  }
-
  private:
-  void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  void WriteNextLocked() override ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (writing_ || answers_.empty() || finished_) return;
     writing_ = true;
     StartWrite(&answers_.front());
   }
 
-  void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (finished_ || writing_) return;
-    if (!(reads_done_ || failed_ || closing_)) return;
-    if (!answers_.empty() && !failed_ && !closing_) return;
-    finished_ = true;
-    Finish(closing_ ? close_status_ : grpc::Status::OK);
+  void AnswerWrittenLocked() override ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    answers_.pop_front();
+  }
+
+  void DropAnswersLocked() override ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    answers_.clear();
+  }
+
+  bool MustWaitLocked() const override ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !answers_.empty() && !failed_ && !closing_;
   }
 
   CacheNodeCore* const core_;
-  StreamRegistry* const registry_;
   v1::ReplicateRequest incoming_;
-  absl::Mutex mu_;
   std::deque<v1::ReplicateResponse> answers_ ABSL_GUARDED_BY(mu_);
-  bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
-  bool failed_ ABSL_GUARDED_BY(mu_) = false;
-  bool closing_ ABSL_GUARDED_BY(mu_) = false;
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;
-  grpc::Status close_status_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace
