@@ -1,0 +1,192 @@
+// SessionEngine::PostEvent.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/time/time.h"
+#include "absl/types/optional.h"
+#include "services/runtime/engine/advisories.h"
+#include "services/runtime/engine/engine.h"
+#include "services/runtime/engine/engine_internal.h"
+#include "services/runtime/engine/segmenter.h"
+#include "services/runtime/engine/visitor_values.h"
+#include "services/runtime/session/parameters.h"
+
+namespace parley::engine {
+namespace {
+
+using Kind = channel::CompiledEventAction::Kind;
+
+// The parameter naming the presentation a contact or response is about.
+constexpr absl::string_view kTrackingCodeParameter = "UACIOfferTrackingCode";
+
+absl::optional<std::string> TrackingCode(const v1::PostEventRequest& request) {
+  for (const v1::NameValue& parameter : request.parameters()) {
+    if (absl::EqualsIgnoreCase(parameter.name(), kTrackingCodeParameter) &&
+        parameter.value_case() == v1::NameValue::kStringValue) {
+      return parameter.string_value();
+    }
+  }
+  return absl::nullopt;
+}
+
+const v1::Presentation* FindPresentation(const v1::SessionState& state,
+                                         const std::string& code) {
+  for (const v1::Presentation& presentation : state.last_recommended()) {
+    if (presentation.treatment_code() == code) return &presentation;
+  }
+  return nullptr;
+}
+
+// The flowcharts of a resegment action that run for `level`; empty means
+// every flowchart of the level.
+std::vector<int> FlowchartsFor(const channel::CompiledChannel& channel,
+                               const channel::CompiledEventAction& action,
+                               int level) {
+  std::vector<int> flowcharts;
+  for (int flowchart : action.flowcharts) {
+    if (channel.flowcharts()[flowchart].audience_level == level) {
+      flowcharts.push_back(flowchart);
+    }
+  }
+  return flowcharts;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::PostEventResponse> SessionEngine::PostEvent(
+    const v1::PostEventRequest& request) {
+  const absl::optional<std::string> code = TrackingCode(request);
+  for (int attempt = 1;; ++attempt) {
+    v1::PostEventResponse response;
+    response.set_session_id(request.session_id());
+    const absl::Time now = Now();
+    const int64_t now_millis = absl::ToUnixMillis(now);
+
+    absl::StatusOr<v1::SessionState> state =
+        store_->Get(request.session_id(), now);
+    if (absl::IsNotFound(state.status())) {
+      AddAdvisory(response, v1::INVALID_SESSION_ID, v1::ERROR,
+                  "unknown or expired session", request.session_id());
+      return response;
+    }
+    if (!state.ok()) return state.status();
+    const ActiveChannel active = channels_.Find(state->interactive_channel());
+    if (active.channel == nullptr) {
+      AddAdvisory(response, v1::INVALID_INTERACTIVE_CHANNEL, v1::ERROR,
+                  "interactive channel no longer deployed",
+                  state->interactive_channel());
+      return response;
+    }
+    const channel::CompiledChannel& channel = *active.channel;
+    const int event_index = channel.FindEvent(request.event_name());
+    if (event_index < 0) {
+      AddAdvisory(response, v1::INVALID_EVENT_NAME, v1::ERROR, "unknown event",
+                  request.event_name());
+      return response;
+    }
+    const channel::CompiledEvent& event = channel.events()[event_index];
+
+    // Find the presentation before any change, so a bad code changes
+    // nothing.
+    absl::optional<v1::Presentation> presented;
+    if (code.has_value()) {
+      const v1::Presentation* found = FindPresentation(*state, *code);
+      if (found != nullptr) presented = *found;
+    }
+    bool logs_offers = false;
+    bool logs_response = false;
+    for (const channel::CompiledEventAction& action : event.actions) {
+      logs_offers |= action.kind != Kind::kResegment;
+      logs_response |= action.kind == Kind::kLogAcceptance ||
+                       action.kind == Kind::kLogRejection;
+    }
+    if (logs_offers && !presented.has_value() &&
+        (logs_response || code.has_value())) {
+      AddAdvisory(response, v1::INVALID_OFFER_TRACKING_CODE, v1::ERROR,
+                  code.has_value() ? "unknown offer tracking code"
+                                   : "missing offer tracking code",
+                  code.value_or(""));
+      return response;
+    }
+
+    std::vector<v1::NameValue> transient;
+    const absl::Status applied =
+        session::ApplyParameters(*state, request.parameters(), &transient);
+    if (!applied.ok()) {
+      AddAdvisory(response, v1::INVALID_PARAMETER, v1::ERROR,
+                  "invalid parameter", applied.message());
+      return response;
+    }
+
+    const std::string audience_id = AudienceIdText(state->audience_id());
+    std::vector<HistoryRecord> records;
+    auto record = [&](HistoryRecord::Kind kind,
+                      const v1::Presentation& presentation) {
+      records.push_back(HistoryRecord{
+          kind, state->session_id(), state->audience_level(), audience_id,
+          presentation.offer(), presentation.treatment_code(), now_millis});
+    };
+    for (const channel::CompiledEventAction& action : event.actions) {
+      switch (action.kind) {
+        case Kind::kResegment: {
+          const int level = channel.FindAudienceLevel(state->audience_level());
+          if (level < 0) break;
+          const std::vector<int> flowcharts =
+              FlowchartsFor(channel, action, level);
+          if (!action.flowcharts.empty() && flowcharts.empty()) break;
+          const absl::Status segmented = Resegment(
+              channel, level, flowcharts, transient, now_millis, *state);
+          if (!segmented.ok()) {
+            AddAdvisory(response, v1::SEGMENTATION_RUN_FAILED, v1::WARNING,
+                        "segmentation failed", segmented.message());
+          }
+          break;
+        }
+        case Kind::kLogContact:
+          if (presented.has_value()) {
+            record(HistoryRecord::Kind::kContact, *presented);
+          } else {
+            for (const v1::Presentation& presentation :
+                 state->last_recommended()) {
+              record(HistoryRecord::Kind::kContact, presentation);
+            }
+          }
+          break;
+        case Kind::kLogAcceptance:
+          (*state->mutable_offers())[presented->offer()].set_accepted(true);
+          record(HistoryRecord::Kind::kAcceptance, *presented);
+          break;
+        case Kind::kLogRejection:
+          (*state->mutable_offers())[presented->offer()].set_rejected(true);
+          record(HistoryRecord::Kind::kRejection, *presented);
+          break;
+      }
+    }
+
+    const absl::StatusOr<uint64_t> written =
+        store_->Update(*std::move(state), now);
+    if (absl::IsAborted(written.status()) &&
+        attempt < internal::kMaxWriteAttempts) {
+      continue;
+    }
+    if (absl::IsNotFound(written.status())) {
+      v1::PostEventResponse ended;
+      ended.set_session_id(request.session_id());
+      AddAdvisory(ended, v1::INVALID_SESSION_ID, v1::ERROR,
+                  "session ended during the call", request.session_id());
+      return ended;
+    }
+    if (!written.ok()) return written.status();
+    if (history_) {
+      for (const HistoryRecord& history_record : records) {
+        history_(history_record);
+      }
+    }
+    return response;
+  }
+}
+
+}  // namespace parley::engine

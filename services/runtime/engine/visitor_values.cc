@@ -1,0 +1,106 @@
+#include "services/runtime/engine/visitor_values.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace parley::engine {
+namespace {
+
+using ::parley::expression::Type;
+using ::parley::expression::Value;
+
+Value ToValue(const v1::NameValue& value) {
+  switch (value.value_case()) {
+    case v1::NameValue::kStringValue:
+      return Value::String(value.string_value());
+    case v1::NameValue::kNumberValue:
+      return Value::Number(value.number_value());
+    case v1::NameValue::kDatetimeValue:
+      return Value::DateTime(TimestampMillis(value.datetime_value()));
+    case v1::NameValue::VALUE_NOT_SET:
+      break;
+  }
+  return Value::Null();
+}
+
+template <typename Values>
+void Bind(const Values& values, const expression::Schema& schema,
+          expression::Bindings& bindings) {
+  for (const v1::NameValue& value : values) {
+    const absl::optional<int> slot = schema.Find(value.name());
+    if (!slot.has_value()) continue;
+    if (NameValueType(value) != schema.type(*slot)) {
+      bindings.SetNull(*slot).IgnoreError();
+      continue;
+    }
+    bindings.Set(*slot, ToValue(value)).IgnoreError();
+  }
+}
+
+}  // namespace
+
+int64_t TimestampMillis(const google::protobuf::Timestamp& timestamp) {
+  return timestamp.seconds() * 1000 + timestamp.nanos() / 1000000;
+}
+
+void SetTimestampMillis(int64_t unix_millis,
+                        google::protobuf::Timestamp* timestamp) {
+  int64_t seconds = unix_millis / 1000;
+  int64_t millis = unix_millis % 1000;
+  if (millis < 0) {
+    millis += 1000;
+    --seconds;
+  }
+  timestamp->set_seconds(seconds);
+  timestamp->set_nanos(static_cast<int32_t>(millis * 1000000));
+}
+
+Type NameValueType(const v1::NameValue& value) {
+  switch (value.value_case()) {
+    case v1::NameValue::kStringValue:
+      return Type::kString;
+    case v1::NameValue::kNumberValue:
+      return Type::kNumber;
+    case v1::NameValue::kDatetimeValue:
+      return Type::kDateTime;
+    case v1::NameValue::VALUE_NOT_SET:
+      break;
+  }
+  return Type::kNull;
+}
+
+void FillBindings(const expression::Schema& schema,
+                  const v1::SessionState& state,
+                  const std::vector<v1::NameValue>& transient,
+                  int64_t now_millis, expression::Bindings& bindings) {
+  bindings.Clear();
+  bindings.SetNow(now_millis);
+  Bind(state.audience_id(), schema, bindings);
+  Bind(state.profile(), schema, bindings);
+  Bind(state.parameters(), schema, bindings);
+  Bind(transient, schema, bindings);
+}
+
+std::string AudienceIdText(
+    const google::protobuf::RepeatedPtrField<v1::NameValue>& audience_id) {
+  std::string text;
+  for (const v1::NameValue& field : audience_id) {
+    if (!text.empty()) text.push_back(',');
+    absl::StrAppend(&text, field.name(), "=");
+    switch (field.value_case()) {
+      case v1::NameValue::kStringValue:
+        absl::StrAppend(&text, field.string_value());
+        break;
+      case v1::NameValue::kNumberValue:
+        absl::StrAppend(&text, field.number_value());
+        break;
+      case v1::NameValue::kDatetimeValue:
+        absl::StrAppend(&text, TimestampMillis(field.datetime_value()));
+        break;
+      case v1::NameValue::VALUE_NOT_SET:
+        break;
+    }
+  }
+  return text;
+}
+
+}  // namespace parley::engine
