@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -13,6 +14,7 @@
 #include "proto/parley/v1/runtime.pb.h"
 #include "proto/parley/v1/session_state.pb.h"
 #include "services/runtime/channel/compiled_channel.h"
+#include "services/runtime/engine/advisories.h"
 #include "services/runtime/engine/channel_registry.h"
 #include "services/runtime/engine/history.h"
 #include "services/runtime/session/local_session_store.h"
@@ -83,7 +85,22 @@ class SessionEngine {
       const v1::EndSessionRequest& request);
 
  private:
+  // A live session and the channel deployed under its name.
+  struct LiveSession {
+    v1::SessionState state;
+    ActiveChannel channel;
+  };
+
   absl::Time Now() const;
+
+  // Reads session `session_id` and its channel into `live`; when either is
+  // gone, adds the advisory (INVALID_SESSION_ID or
+  // INVALID_INTERACTIVE_CHANNEL) to `response` and leaves `live` empty.
+  // Fails only on store errors.
+  template <typename Response>
+  absl::Status LoadLiveSession(const std::string& session_id, absl::Time now,
+                               Response& response,
+                               absl::optional<LiveSession>* live) const;
 
   session::LocalSessionStore* const store_;
   const Clock clock_;
@@ -92,6 +109,29 @@ class SessionEngine {
   ChannelRegistry channels_;
   session::TreatmentCodeGenerator treatment_codes_;
 };
+
+template <typename Response>
+absl::Status SessionEngine::LoadLiveSession(
+    const std::string& session_id, absl::Time now, Response& response,
+    absl::optional<LiveSession>* live) const {
+  live->reset();
+  absl::StatusOr<v1::SessionState> state = store_->Get(session_id, now);
+  if (absl::IsNotFound(state.status())) {
+    AddAdvisory(response, v1::INVALID_SESSION_ID, v1::ERROR,
+                "unknown or expired session", session_id);
+    return absl::OkStatus();
+  }
+  if (!state.ok()) return state.status();
+  ActiveChannel active = channels_.Find(state->interactive_channel());
+  if (active.channel == nullptr) {
+    AddAdvisory(response, v1::INVALID_INTERACTIVE_CHANNEL, v1::ERROR,
+                "interactive channel no longer deployed",
+                state->interactive_channel());
+    return absl::OkStatus();
+  }
+  live->emplace(LiveSession{std::move(*state), std::move(active)});
+  return absl::OkStatus();
+}
 
 }  // namespace parley::engine
 

@@ -65,21 +65,15 @@ absl::StatusOr<v1::PostEventResponse> SessionEngine::PostEvent(
     const absl::Time now = Now();
     const int64_t now_millis = absl::ToUnixMillis(now);
 
-    absl::StatusOr<v1::SessionState> state =
-        store_->Get(request.session_id(), now);
-    if (absl::IsNotFound(state.status())) {
-      AddAdvisory(response, v1::INVALID_SESSION_ID, v1::ERROR,
-                  "unknown or expired session", request.session_id());
-      return response;
+    absl::optional<LiveSession> live;
+    if (absl::Status s =
+            LoadLiveSession(request.session_id(), now, response, &live);
+        !s.ok()) {
+      return s;
     }
-    if (!state.ok()) return state.status();
-    const ActiveChannel active = channels_.Find(state->interactive_channel());
-    if (active.channel == nullptr) {
-      AddAdvisory(response, v1::INVALID_INTERACTIVE_CHANNEL, v1::ERROR,
-                  "interactive channel no longer deployed",
-                  state->interactive_channel());
-      return response;
-    }
+    if (!live.has_value()) return response;
+    v1::SessionState* state = &live->state;
+    const ActiveChannel& active = live->channel;
     const channel::CompiledChannel& channel = *active.channel;
     const int event_index = channel.FindEvent(request.event_name());
     if (event_index < 0) {
