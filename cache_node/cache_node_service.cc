@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "services/common/grpc_status.h"
+#include "services/common/unary_reply.h"
 
 namespace parley::cache {
 namespace {
@@ -24,13 +25,6 @@ constexpr int kMaxPipelined = 1024;
 
 bool IsForwarded(const grpc::CallbackServerContext* context) {
   return context->client_metadata().count(kForwardedHeader) > 0;
-}
-
-grpc::ServerUnaryReactor* Reply(grpc::CallbackServerContext* context,
-                                const grpc::Status& status) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(status);
-  return reactor;
 }
 
 // How each operation runs on its primary.

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "services/common/grpc_status.h"
+#include "services/common/unary_reply.h"
 #include "services/coordinator/broadcast_log.h"
 
 namespace parley::coordinator {
@@ -10,21 +11,6 @@ namespace {
 
 // Watch streams end (ABORTED) when this many events wait for a reader.
 constexpr size_t kMaxQueuedWatchEvents = 10000;
-
-grpc::ServerUnaryReactor* Reply(grpc::CallbackServerContext* context,
-                                const absl::Status& status) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
-
-template <typename Response>
-grpc::ServerUnaryReactor* Reply(grpc::CallbackServerContext* context,
-                                absl::StatusOr<Response> result,
-                                Response* response) {
-  if (result.ok()) *response = std::move(*result);
-  return Reply(context, result.status());
-}
 
 // Streams one group's broadcast to one subscriber. All its state is guarded
 // by the group stream's lock, which also orders it against publishers.

@@ -3,27 +3,13 @@
 #include <utility>
 
 #include "services/common/grpc_status.h"
+#include "services/common/unary_reply.h"
 
 namespace parley::coordinator {
 namespace {
 
 // Watch streams end (ABORTED) when this many events wait for a reader.
 constexpr size_t kMaxQueuedWatchEvents = 1000;
-
-grpc::ServerUnaryReactor* Reply(grpc::CallbackServerContext* context,
-                                const absl::Status& status) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
-
-template <typename Response>
-grpc::ServerUnaryReactor* Reply(grpc::CallbackServerContext* context,
-                                absl::StatusOr<Response> result,
-                                Response* response) {
-  if (result.ok()) *response = std::move(*result);
-  return Reply(context, result.status());
-}
 
 }  // namespace
 
