@@ -14,7 +14,7 @@
 
 namespace parley::engine {
 
-SessionEngine::SessionEngine(session::LocalSessionStore* store, Clock clock,
+SessionEngine::SessionEngine(session::SessionStore* store, Clock clock,
                              ProfileLookup profiles, HistorySink history)
     : store_(store),
       clock_(std::move(clock)),

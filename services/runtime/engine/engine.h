@@ -17,7 +17,7 @@
 #include "services/runtime/engine/advisories.h"
 #include "services/runtime/engine/channel_registry.h"
 #include "services/runtime/engine/history.h"
-#include "services/runtime/session/local_session_store.h"
+#include "services/runtime/session/session_store.h"
 #include "services/runtime/session/treatment_code.h"
 
 namespace parley::engine {
@@ -37,8 +37,8 @@ using ProfileLookup =
 
 // The runtime server's domain core for the LOCAL cache type: the classic
 // Interact runtime calls (StartSession, GetOffers, PostEvent, EndSession)
-// over sessions in a LocalSessionStore and the deployed channels. No
-// network. Thread-safe.
+// over sessions in a SessionStore (memory or cache tier) and the deployed
+// channels. No network. Thread-safe.
 //
 // Problems a classic client expects are reported in the response (status
 // and advisory messages); the returned absl::Status is an error only for a
@@ -46,7 +46,7 @@ using ProfileLookup =
 class SessionEngine {
  public:
   // `store` must outlive the engine. `history` may be null (no logging).
-  SessionEngine(session::LocalSessionStore* store, Clock clock,
+  SessionEngine(session::SessionStore* store, Clock clock,
                 ProfileLookup profiles, HistorySink history = nullptr);
 
   SessionEngine(const SessionEngine&) = delete;
@@ -102,7 +102,7 @@ class SessionEngine {
                                Response& response,
                                absl::optional<LiveSession>* live) const;
 
-  session::LocalSessionStore* const store_;
+  session::SessionStore* const store_;
   const Clock clock_;
   const ProfileLookup profiles_;
   const HistorySink history_;

@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "proto/parley/v1/session_state.pb.h"
+#include "services/runtime/session/session_store.h"
 
 namespace parley::session {
 
@@ -52,10 +53,10 @@ struct RetiredSession {
 //
 // Capacity is split evenly over the shards and each shard evicts its own
 // least recently used session, which approximates a store-wide LRU.
-class LocalSessionStore {
+class LocalSessionStore : public SessionStore {
  public:
   explicit LocalSessionStore(const LocalSessionStoreOptions& options);
-  ~LocalSessionStore();
+  ~LocalSessionStore() override;
 
   LocalSessionStore(const LocalSessionStore&) = delete;
   LocalSessionStore& operator=(const LocalSessionStore&) = delete;
@@ -65,23 +66,24 @@ class LocalSessionStore {
   // `replace_existing` (StartSession with rely_on_existing_session then
   // reuses it); INVALID_ARGUMENT for an empty id.
   absl::StatusOr<uint64_t> Create(parley::v1::SessionState state,
-                                  bool replace_existing, absl::Time now);
+                                  bool replace_existing,
+                                  absl::Time now) override;
 
   // A copy of the live session, marked as accessed `now` (last_access_time
   // set); NOT_FOUND when missing or expired.
   absl::StatusOr<parley::v1::SessionState> Get(absl::string_view session_id,
-                                               absl::Time now);
+                                               absl::Time now) override;
 
   // Replaces the session with `state` when `state.version()` is the stored
   // one, marks it accessed `now` and returns the new version. ABORTED on a
   // version mismatch; NOT_FOUND when missing or expired.
   absl::StatusOr<uint64_t> Update(parley::v1::SessionState state,
-                                  absl::Time now);
+                                  absl::Time now) override;
 
   // Takes the live session out (EndSession); NOT_FOUND when missing or
   // expired.
   absl::StatusOr<parley::v1::SessionState> Remove(absl::string_view session_id,
-                                                  absl::Time now);
+                                                  absl::Time now) override;
 
   // Takes out the sessions expired at `now` and returns them with those
   // retired since the last call (evicted, replaced, or found expired by

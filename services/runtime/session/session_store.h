@@ -1,0 +1,49 @@
+#ifndef PARLEY_SERVICES_RUNTIME_SESSION_SESSION_STORE_H_
+#define PARLEY_SERVICES_RUNTIME_SESSION_SESSION_STORE_H_
+
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "proto/parley/v1/session_state.pb.h"
+
+namespace parley::session {
+
+// Where a server group keeps its visitor sessions: the server's memory
+// (LOCAL cache type) or the cache tier (DISTRIBUTED). Thread-safe.
+//
+// Writes are compare-and-set on SessionState.version, which the store sets:
+// a read returns the current version, and an update carrying another one
+// fails with ABORTED, so the caller re-reads and re-applies its change and
+// two servers never silently overwrite each other.
+class SessionStore {
+ public:
+  virtual ~SessionStore() = default;
+
+  // Stores a new session (last accessed `now`) and returns its version.
+  // ALREADY_EXISTS when a live session has the id and not
+  // `replace_existing`; INVALID_ARGUMENT for an empty id.
+  virtual absl::StatusOr<uint64_t> Create(parley::v1::SessionState state,
+                                          bool replace_existing,
+                                          absl::Time now) = 0;
+
+  // The live session; NOT_FOUND when missing or expired.
+  virtual absl::StatusOr<parley::v1::SessionState> Get(
+      absl::string_view session_id, absl::Time now) = 0;
+
+  // Replaces the session with `state` when `state.version()` is the stored
+  // one and returns the new version. ABORTED on a version mismatch;
+  // NOT_FOUND when missing or expired.
+  virtual absl::StatusOr<uint64_t> Update(parley::v1::SessionState state,
+                                          absl::Time now) = 0;
+
+  // Takes the live session out (EndSession); NOT_FOUND when missing or
+  // expired.
+  virtual absl::StatusOr<parley::v1::SessionState> Remove(
+      absl::string_view session_id, absl::Time now) = 0;
+};
+
+}  // namespace parley::session
+
+#endif  // PARLEY_SERVICES_RUNTIME_SESSION_SESSION_STORE_H_
