@@ -1,0 +1,105 @@
+#include "services/runtime/server/runtime_service.h"
+
+#include <utility>
+
+#include "services/common/grpc_status.h"
+
+namespace parley::runtime {
+
+template <typename Request, typename Response>
+grpc::ServerUnaryReactor* RuntimeService::Offload(
+    grpc::CallbackServerContext* context, const Request* request,
+    Response* response,
+    absl::StatusOr<Response> (engine::SessionEngine::*call)(const Request&)) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  workers_->Run([this, context, request, response, call, reactor] {
+    // The request and response live until Finish; the client may be gone.
+    if (context->IsCancelled()) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED,
+                                   "the client cancelled the call"));
+      return;
+    }
+    absl::StatusOr<Response> result = (engine_->*call)(*request);
+    if (result.ok()) *response = std::move(*result);
+    reactor->Finish(ToGrpcStatus(result.status()));
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RuntimeService::StartSession(
+    grpc::CallbackServerContext* context,
+    const v1::StartSessionRequest* request,
+    v1::StartSessionResponse* response) {
+  return Offload(context, request, response,
+                 &engine::SessionEngine::StartSession);
+}
+
+grpc::ServerUnaryReactor* RuntimeService::GetOffers(
+    grpc::CallbackServerContext* context, const v1::GetOffersRequest* request,
+    v1::GetOffersResponse* response) {
+  return Offload(context, request, response, &engine::SessionEngine::GetOffers);
+}
+
+grpc::ServerUnaryReactor* RuntimeService::GetOffersForMultipleInteractionPoints(
+    grpc::CallbackServerContext* context,
+    const v1::GetOffersForMultipleInteractionPointsRequest* request,
+    v1::GetOffersForMultipleInteractionPointsResponse* response) {
+  return Offload(context, request, response,
+                 &engine::SessionEngine::GetOffersForMultipleInteractionPoints);
+}
+
+grpc::ServerUnaryReactor* RuntimeService::PostEvent(
+    grpc::CallbackServerContext* context, const v1::PostEventRequest* request,
+    v1::PostEventResponse* response) {
+  return Offload(context, request, response, &engine::SessionEngine::PostEvent);
+}
+
+grpc::ServerUnaryReactor* RuntimeService::SetAudience(
+    grpc::CallbackServerContext* context, const v1::SetAudienceRequest* request,
+    v1::SetAudienceResponse* response) {
+  return Offload(context, request, response,
+                 &engine::SessionEngine::SetAudience);
+}
+
+grpc::ServerUnaryReactor* RuntimeService::GetProfile(
+    grpc::CallbackServerContext* context, const v1::GetProfileRequest* request,
+    v1::GetProfileResponse* response) {
+  return Offload(context, request, response,
+                 &engine::SessionEngine::GetProfile);
+}
+
+grpc::ServerUnaryReactor* RuntimeService::EndSession(
+    grpc::CallbackServerContext* context, const v1::EndSessionRequest* request,
+    v1::EndSessionResponse* response) {
+  return Offload(context, request, response,
+                 &engine::SessionEngine::EndSession);
+}
+
+grpc::ServerUnaryReactor* RuntimeService::SetDebug(
+    grpc::CallbackServerContext* context, const v1::SetDebugRequest* request,
+    v1::SetDebugResponse* response) {
+  return Offload(context, request, response, &engine::SessionEngine::SetDebug);
+}
+
+grpc::ServerUnaryReactor* RuntimeService::GetVersion(
+    grpc::CallbackServerContext* context, const v1::GetVersionRequest* request,
+    v1::GetVersionResponse* response) {
+  return Offload(context, request, response,
+                 &engine::SessionEngine::GetVersion);
+}
+
+grpc::ServerUnaryReactor* RuntimeService::ExecuteBatch(
+    grpc::CallbackServerContext* context,
+    const v1::ExecuteBatchRequest* request,
+    v1::ExecuteBatchResponse* response) {
+  return Offload(context, request, response,
+                 &engine::SessionEngine::ExecuteBatch);
+}
+
+grpc::ServerUnaryReactor* RuntimeService::TestRun(
+    grpc::CallbackServerContext* context, const v1::TestRunRequest* request,
+    v1::TestRunResponse* response) {
+  return Offload(context, request, response, &engine::SessionEngine::TestRun);
+}
+
+}  // namespace parley::runtime

@@ -1,0 +1,74 @@
+#ifndef PARLEY_SERVICES_RUNTIME_SERVER_RUNTIME_SERVICE_H_
+#define PARLEY_SERVICES_RUNTIME_SERVER_RUNTIME_SERVICE_H_
+
+#include "proto/parley/v1/runtime.grpc.pb.h"
+#include "services/runtime/engine/engine.h"
+#include "services/runtime/server/worker_pool.h"
+
+namespace parley::runtime {
+
+// parley.v1.InteractRuntime over a SessionEngine: each call runs on the
+// worker pool (the engine waits on the cache tier) and is answered from
+// there. A call whose client already gave up is not run.
+class RuntimeService final : public v1::InteractRuntime::CallbackService {
+ public:
+  // Neither is owned; both must outlive the service.
+  RuntimeService(engine::SessionEngine* engine, WorkerPool* workers)
+      : engine_(engine), workers_(workers) {}
+
+  grpc::ServerUnaryReactor* StartSession(
+      grpc::CallbackServerContext* context,
+      const v1::StartSessionRequest* request,
+      v1::StartSessionResponse* response) override;
+  grpc::ServerUnaryReactor* GetOffers(grpc::CallbackServerContext* context,
+                                      const v1::GetOffersRequest* request,
+                                      v1::GetOffersResponse* response) override;
+  grpc::ServerUnaryReactor* GetOffersForMultipleInteractionPoints(
+      grpc::CallbackServerContext* context,
+      const v1::GetOffersForMultipleInteractionPointsRequest* request,
+      v1::GetOffersForMultipleInteractionPointsResponse* response) override;
+  grpc::ServerUnaryReactor* PostEvent(grpc::CallbackServerContext* context,
+                                      const v1::PostEventRequest* request,
+                                      v1::PostEventResponse* response) override;
+  grpc::ServerUnaryReactor* SetAudience(
+      grpc::CallbackServerContext* context,
+      const v1::SetAudienceRequest* request,
+      v1::SetAudienceResponse* response) override;
+  grpc::ServerUnaryReactor* GetProfile(
+      grpc::CallbackServerContext* context,
+      const v1::GetProfileRequest* request,
+      v1::GetProfileResponse* response) override;
+  grpc::ServerUnaryReactor* EndSession(
+      grpc::CallbackServerContext* context,
+      const v1::EndSessionRequest* request,
+      v1::EndSessionResponse* response) override;
+  grpc::ServerUnaryReactor* SetDebug(grpc::CallbackServerContext* context,
+                                     const v1::SetDebugRequest* request,
+                                     v1::SetDebugResponse* response) override;
+  grpc::ServerUnaryReactor* GetVersion(
+      grpc::CallbackServerContext* context,
+      const v1::GetVersionRequest* request,
+      v1::GetVersionResponse* response) override;
+  grpc::ServerUnaryReactor* ExecuteBatch(
+      grpc::CallbackServerContext* context,
+      const v1::ExecuteBatchRequest* request,
+      v1::ExecuteBatchResponse* response) override;
+  grpc::ServerUnaryReactor* TestRun(grpc::CallbackServerContext* context,
+                                    const v1::TestRunRequest* request,
+                                    v1::TestRunResponse* response) override;
+
+ private:
+  // Runs `call` on the engine from a worker and finishes the call with it.
+  template <typename Request, typename Response>
+  grpc::ServerUnaryReactor* Offload(
+      grpc::CallbackServerContext* context, const Request* request,
+      Response* response,
+      absl::StatusOr<Response> (engine::SessionEngine::*call)(const Request&));
+
+  engine::SessionEngine* const engine_;
+  WorkerPool* const workers_;
+};
+
+}  // namespace parley::runtime
+
+#endif  // PARLEY_SERVICES_RUNTIME_SERVER_RUNTIME_SERVICE_H_
