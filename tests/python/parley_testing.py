@@ -15,7 +15,11 @@ import time
 import unittest
 import xml.etree.ElementTree as ElementTree
 
-GRPC_PROTO_DIR = "/usr/share/grpc-proto"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "scripts"))
+import parley_stubs  # noqa: E402
+
+GRPC_PROTO_DIR = parley_stubs.GRPC_PROTO_DIR
 
 
 def runfile(relative):
@@ -36,39 +40,11 @@ def scratch_dir(name):
 
 
 def generate_stubs(protos):
-    """Generates Python modules with grpc_tools.protoc and imports them.
-
-    `protos` maps an include root to .proto paths under it. gRPC's own
-    protos are copied under 'ext/' so they do not shadow the grpc package.
-    Returns the output directory (already on sys.path).
-    """
-    out = scratch_dir("python_stubs")
-    sources = scratch_dir("python_stub_sources")
-    for root, files in protos.items():
-        for relative in files:
-            target = relative
-            if root == GRPC_PROTO_DIR:
-                target = os.path.join("ext", os.path.basename(relative))
-            os.makedirs(os.path.join(sources, os.path.dirname(target)),
-                        exist_ok=True)
-            shutil.copy(os.path.join(root, relative),
-                        os.path.join(sources, target))
-    proto_files = []
-    for dirpath, _, filenames in os.walk(sources):
-        for filename in filenames:
-            if filename.endswith(".proto"):
-                proto_files.append(
-                    os.path.relpath(os.path.join(dirpath, filename), sources))
-    subprocess.run([sys.executable, "-m", "grpc_tools.protoc", f"-I{sources}",
-                    "-I/usr/include", f"--python_out={out}",
-                    f"--grpc_python_out={out}"] + sorted(proto_files),
-                   check=True)
-    for dirpath, _, _ in os.walk(out):
-        init = os.path.join(dirpath, "__init__.py")
-        if not os.path.exists(init):
-            open(init, "w").close()
-    sys.path.insert(0, out)
-    return out
+    """Generates Python modules for `protos` (include root -> .proto paths)
+    with grpc_tools.protoc and puts them on sys.path; returns their
+    directory."""
+    return parley_stubs.generate_stubs(protos, scratch_dir("python_stubs"),
+                                       scratch_dir("python_stub_sources"))
 
 
 class ServerProcess:
