@@ -1,5 +1,6 @@
 #include "cache_node/cache_client.h"
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -12,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "cache_node/key_codec.h"
 #include "cache_node/node_channels.h"
 #include "cache_node/table_view.h"
@@ -26,6 +28,9 @@ namespace parley::cache {
 namespace {
 
 using Callback = std::function<void(absl::StatusOr<v1::PipelineResponse>)>;
+
+// The least time one Scan attempt gets.
+constexpr absl::Duration kScanAttemptTimeout = absl::Seconds(10);
 
 // One long-lived Pipeline stream to one node. Operations are written in
 // order, one message in flight carrying every operation queued meanwhile,
@@ -255,6 +260,59 @@ class CacheClient::Impl {
     return table_ == nullptr ? 0 : table_->epoch();
   }
 
+  absl::StatusOr<v1::ScanResponse> Scan(const v1::ScanRequest& request) {
+    if (absl::Status s = ValidateNamespace("namespace", request.namespace_());
+        !s.ok()) {
+      return s;
+    }
+    if (request.limit() > 1000) {
+      return absl::InvalidArgumentError(
+          "limit must be at most 1000; page through larger scans");
+    }
+    const absl::Time give_up = absl::Now() + options_.operation_timeout;
+    absl::Status why;
+    for (int attempt = 1;; ++attempt) {
+      std::string address = ScanAddress();
+      if (address.empty()) {
+        why = absl::UnavailableError("no cache node in the partition table");
+      } else {
+        // A scan walks every partition, forwarding to their primaries: it
+        // gets more time than one operation.
+        grpc::ClientContext context;
+        context.set_deadline(absl::ToChronoTime(
+            std::min(give_up, absl::Now() + std::max(options_.attempt_timeout,
+                                                     kScanAttemptTimeout))));
+        v1::ScanResponse response;
+        const grpc::Status status =
+            channels_.Stub(address)->Scan(&context, request, &response);
+        if (status.ok()) return response;
+        why = FromGrpcStatus(status);
+        // Read-only, so safe to repeat on anything a failover explains.
+        const bool retryable =
+            why.code() == absl::StatusCode::kUnavailable ||
+            why.code() == absl::StatusCode::kDeadlineExceeded ||
+            why.code() == absl::StatusCode::kFailedPrecondition ||
+            why.code() == absl::StatusCode::kAborted;
+        if (!retryable) return why;
+      }
+      const absl::Time now = absl::Now();
+      absl::Duration pause;
+      {
+        absl::MutexLock lock(&mu_);
+        if (stopping_) {
+          return absl::CancelledError("the cache client is closing");
+        }
+        pause = options_.retry.Backoff(attempt, random_);
+      }
+      if (now + pause >= give_up) {
+        return absl::Status(why.code(),
+                            absl::StrCat(why.message(), " (scan gave up after ",
+                                         attempt, " attempts)"));
+      }
+      absl::SleepFor(pause);
+    }
+  }
+
   void Submit(v1::PipelineRequest request, Callback done) {
     auto op = std::make_shared<Operation>();
     op->request = std::move(request);
@@ -279,6 +337,23 @@ class CacheClient::Impl {
     absl::Time give_up;
     int attempts = 0;
   };
+
+  // The address of a node that is primary of some partition (so live at
+  // the table's epoch), rotating over them call by call; "" if none.
+  std::string ScanAddress() {
+    absl::MutexLock lock(&mu_);
+    if (table_ == nullptr) return "";
+    std::vector<std::string> addresses;
+    for (uint32_t p = 0; p < table_->partition_count(); ++p) {
+      const std::string& address = table_->Address(table_->Primary(p));
+      if (!address.empty() && std::find(addresses.begin(), addresses.end(),
+                                        address) == addresses.end()) {
+        addresses.push_back(address);
+      }
+    }
+    if (addresses.empty()) return "";
+    return addresses[scan_rotation_++ % addresses.size()];
+  }
 
   void OnTable(const v1::PartitionTable& table) {
     absl::MutexLock lock(&mu_);
@@ -428,6 +503,8 @@ class CacheClient::Impl {
       ABSL_GUARDED_BY(mu_);
   absl::BitGen random_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Spreads scans over the nodes.
+  size_t scan_rotation_ ABSL_GUARDED_BY(mu_) = 0;
   // Operations submitted and not yet answered.
   absl::Mutex outstanding_mu_;
   int outstanding_ ABSL_GUARDED_BY(outstanding_mu_) = 0;
@@ -510,6 +587,18 @@ absl::StatusOr<v1::PipelineResponse> Call(CacheClient& client,
 }
 
 }  // namespace
+
+absl::StatusOr<v1::ScanResponse> CacheClient::Scan(absl::string_view ns,
+                                                   absl::string_view prefix,
+                                                   absl::string_view page_token,
+                                                   uint32_t limit) {
+  v1::ScanRequest request;
+  request.set_namespace_(std::string(ns));
+  request.set_prefix(std::string(prefix));
+  request.set_page_token(std::string(page_token));
+  request.set_limit(limit);
+  return impl_->Scan(request);
+}
 
 absl::StatusOr<v1::GetResponse> CacheClient::Get(absl::string_view ns,
                                                  absl::string_view key) {

@@ -67,6 +67,18 @@ class CacheClient {
                                           absl::string_view key,
                                           uint64_t ttl_ms);
 
+  // One page of the entries of namespace `ns` whose keys start with
+  // `prefix`, across every partition (ordered by partition, then by key
+  // within a partition). Pass the response's next_page_token to get the next
+  // page; it is empty after the last. `limit` is 1-1000 entries (0: 100).
+  // Asks any node of the partition table (the node gathers the partitions)
+  // and retries on another node while the tier fails over. For
+  // administration, not the hot path: it blocks the calling thread.
+  absl::StatusOr<v1::ScanResponse> Scan(absl::string_view ns,
+                                        absl::string_view prefix,
+                                        absl::string_view page_token = "",
+                                        uint32_t limit = 0);
+
   // Any operation, completed through `done` on a library thread: the
   // asynchronous form of the calls above. `request.id` is set by the
   // library.

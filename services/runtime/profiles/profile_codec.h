@@ -1,6 +1,7 @@
 #ifndef PARLEY_SERVICES_RUNTIME_PROFILES_PROFILE_CODEC_H_
 #define PARLEY_SERVICES_RUNTIME_PROFILES_PROFILE_CODEC_H_
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,9 @@
 #include "proto/parley/v1/runtime.pb.h"
 
 namespace parley::profiles {
+
+// The longest AudienceKey the cache tier can store (its key limit).
+inline constexpr size_t kMaxAudienceKeyBytes = 1024;
 
 // The cache key of an audience ID: its values in field order, each in a
 // canonical text form, joined by '|' ("42", "42|EU"). A '|' or '\' inside a

@@ -123,6 +123,12 @@ std::variant<ProfileRow, RowError> ProfileRowParser::ParseRow(
     target = *std::move(value);
   }
   row.key = AudienceKey(row.audience_id);
+  if (row.key.size() > kMaxAudienceKeyBytes) {
+    return RowError{record.line, "",
+                    absl::StrCat("the audience ID is too long: its key has ",
+                                 row.key.size(), " bytes, at most ",
+                                 kMaxAudienceKeyBytes, " are allowed")};
+  }
   return row;
 }
 

@@ -42,8 +42,9 @@ class ProfileRowParser {
                                                  const CsvRecord& header);
 
   // The typed row, or the first problem found in it: a malformed record, a
-  // wrong number of fields, an empty audience-ID value or a value that does
-  // not fit its column's type.
+  // wrong number of fields, an empty audience-ID value, a value that does
+  // not fit its column's type or an audience ID whose key is longer than
+  // kMaxAudienceKeyBytes.
   std::variant<ProfileRow, RowError> ParseRow(const CsvRecord& record) const;
 
  private:
