@@ -4,10 +4,11 @@
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "services/runtime/engine/advisories.h"
 #include "services/runtime/engine/audience_id.h"
+#include "services/runtime/engine/engine_internal.h"
+#include "services/runtime/engine/profile_apply.h"
 #include "services/runtime/engine/segmenter.h"
 #include "services/runtime/engine/visitor_values.h"
 #include "services/runtime/session/parameters.h"
@@ -35,10 +36,9 @@ absl::Time SessionEngine::Now() const { return absl::FromUnixMillis(clock_()); }
 
 absl::StatusOr<v1::StartSessionResponse> SessionEngine::StartSession(
     const v1::StartSessionRequest& request) {
-  if (request.session_id().empty() ||
-      request.session_id().size() > kMaxSessionIdLength) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "session_id must have 1 to ", kMaxSessionIdLength, " characters"));
+  if (absl::Status s = internal::CheckSessionId(request.session_id());
+      !s.ok()) {
+    return s;
   }
   v1::StartSessionResponse response;
   response.set_session_id(request.session_id());
@@ -77,21 +77,10 @@ absl::StatusOr<v1::StartSessionResponse> SessionEngine::StartSession(
     if (!absl::IsNotFound(existing.status())) return existing.status();
   }
 
-  absl::StatusOr<absl::optional<std::vector<v1::NameValue>>> profile =
-      absl::optional<std::vector<v1::NameValue>>();
+  ProfileResult profile = absl::optional<std::vector<v1::NameValue>>();
   if (profiles_) profile = profiles_(level.name, state.audience_id());
-  if (!profile.ok()) {
-    AddAdvisory(response, v1::PROFILE_LOAD_FAILED, v1::ERROR,
-                "profile load failed", profile.status().message());
+  if (!ApplyProfile(std::move(profile), state.audience_id(), response, state)) {
     return response;
-  }
-  if (!profile->has_value()) {
-    AddAdvisory(response, v1::PROFILE_NOT_FOUND, v1::WARNING,
-                "profile not found", AudienceIdText(state.audience_id()));
-  } else {
-    for (v1::NameValue& attribute : **profile) {
-      *state.add_profile() = std::move(attribute);
-    }
   }
 
   state.set_session_id(request.session_id());
@@ -124,6 +113,10 @@ absl::StatusOr<v1::StartSessionResponse> SessionEngine::StartSession(
 
 absl::StatusOr<v1::EndSessionResponse> SessionEngine::EndSession(
     const v1::EndSessionRequest& request) {
+  if (absl::Status s = internal::CheckSessionId(request.session_id());
+      !s.ok()) {
+    return s;
+  }
   v1::EndSessionResponse response;
   response.set_session_id(request.session_id());
   const absl::StatusOr<v1::SessionState> removed =

@@ -35,14 +35,29 @@ using ProfileLookup =
         absl::string_view audience_level,
         const google::protobuf::RepeatedPtrField<v1::NameValue>& audience_id)>;
 
+// The version GetVersion reports as api_version.
+inline constexpr char kRuntimeApiVersion[] = "1";
+
+// The most interaction points one GetOffersForMultipleInteractionPoints
+// call may request; more is INVALID_ARGUMENT.
+inline constexpr int kMaxInteractionPointsPerCall = 100;
+
+// The most commands one ExecuteBatch call may carry; more is
+// INVALID_ARGUMENT.
+inline constexpr int kMaxBatchCommands = 1000;
+
 // The runtime server's domain core for the LOCAL cache type: the classic
-// Interact runtime calls (StartSession, GetOffers, PostEvent, EndSession)
-// over sessions in a SessionStore (memory or cache tier) and the deployed
-// channels. No network. Thread-safe.
+// Interact runtime calls over sessions in a SessionStore (memory or cache
+// tier) and the deployed channels. No network. Thread-safe.
 //
 // Problems a classic client expects are reported in the response (status
 // and advisory messages); the returned absl::Status is an error only for a
-// malformed request or an internal failure.
+// malformed request (INVALID_ARGUMENT: e.g. an empty or too long session
+// id, in every call that names a session) or an internal failure.
+//
+// Calls that change a session read it, apply their change and write it
+// back once, compare-and-set; when a concurrent call wrote it first, the
+// change is re-applied to a fresh read (up to a few attempts).
 class SessionEngine {
  public:
   // `store` must outlive the engine. `history` may be null (no logging).
@@ -64,25 +79,78 @@ class SessionEngine {
 
   // Starts (or, with rely_on_existing_session, reuses) a session: checks
   // the channel, audience level and audience ID, loads the profile, applies
-  // the parameters and segments the visitor. INVALID_ARGUMENT for an empty
-  // or too long session id.
+  // the parameters and segments the visitor.
   absl::StatusOr<v1::StartSessionResponse> StartSession(
       const v1::StartSessionRequest& request);
 
   // Returns the best offers for an interaction point, each with a new
-  // treatment code, and records them as presented in the session.
+  // treatment code, and records them as presented in the session (they
+  // become its last recommended offers).
   absl::StatusOr<v1::GetOffersResponse> GetOffers(
       const v1::GetOffersRequest& request);
 
+  // GetOffers for several interaction points in one session write, in the
+  // requests' (priority) order, one offer list per request. An offer given
+  // to an earlier interaction point of the call is not given again to one
+  // requested with NO_DUPLICATION; offer_attribute_filter keeps only offers
+  // having every listed attribute (name ignoring case) with an equal value
+  // of the same type. Presentations count as the call goes, so suppression
+  // (maximum presentations) also applies between its interaction points.
+  // All or nothing: an unknown interaction point or a filter entry without
+  // a name or value is an ERROR advisory, and nothing is served or stored.
+  // More than kMaxInteractionPointsPerCall requests is INVALID_ARGUMENT.
+  absl::StatusOr<v1::GetOffersForMultipleInteractionPointsResponse>
+  GetOffersForMultipleInteractionPoints(
+      const v1::GetOffersForMultipleInteractionPointsRequest& request);
+
   // Runs an event's actions: re-segmentation and contact, acceptance or
   // rejection logging (offers named by the UACIOfferTrackingCode parameter,
-  // a treatment code of the last recommended offers).
+  // a treatment code of the last recommended offers) to the HistorySink.
   absl::StatusOr<v1::PostEventResponse> PostEvent(
       const v1::PostEventRequest& request);
+
+  // Switches the session to another audience level and audience ID
+  // (checked as StartSession does), reloads the profile, merges the
+  // parameters and re-segments with every flowchart of the new level. The
+  // session's offer history and last recommended offers are kept.
+  absl::StatusOr<v1::SetAudienceResponse> SetAudience(
+      const v1::SetAudienceRequest& request);
+
+  // The session's profile attributes, then its persistent parameters.
+  absl::StatusOr<v1::GetProfileResponse> GetProfile(
+      const v1::GetProfileRequest& request);
+
+  // Turns the session's debug flag on or off.
+  absl::StatusOr<v1::SetDebugResponse> SetDebug(
+      const v1::SetDebugRequest& request);
+
+  // The API version (kRuntimeApiVersion) and Parley's release version.
+  absl::StatusOr<v1::GetVersionResponse> GetVersion(
+      const v1::GetVersionRequest& request);
 
   // Ends the session.
   absl::StatusOr<v1::EndSessionResponse> EndSession(
       const v1::EndSessionRequest& request);
+
+  // Runs the commands in order, each as its own call; a command with an
+  // empty session_id uses the batch's. One command's problem does not stop
+  // the batch, and the batch's status is the worst of its results':
+  //  - a command naming no method gets a result with only a
+  //    COMMAND_METHOD_UNRECOGNIZED advisory (ERROR);
+  //  - a command the call rejects with an absl::Status (e.g. still no
+  //    session id) gets its method's response with the session id and an
+  //    ERROR advisory whose detail is that status: INVALID_PARAMETER for
+  //    INVALID_ARGUMENT, ADVISORY_CODE_UNSPECIFIED for anything else.
+  // So the returned absl::Status is an error only for more than
+  // kMaxBatchCommands commands (INVALID_ARGUMENT).
+  absl::StatusOr<v1::ExecuteBatchResponse> ExecuteBatch(
+      const v1::ExecuteBatchRequest& request);
+
+  // Runs a flowchart of a deployed channel, or of a channel supplied with
+  // the request, over test rows without touching any session; see
+  // RunFlowchartTest (test_run.h).
+  absl::StatusOr<v1::TestRunResponse> TestRun(
+      const v1::TestRunRequest& request);
 
  private:
   // A live session and the channel deployed under its name.
@@ -92,6 +160,20 @@ class SessionEngine {
   };
 
   absl::Time Now() const;
+
+  // Reads session `session_id` with its channel, lets `change` update it
+  // and stores it, re-running on a fresh read when a concurrent call wrote
+  // the session first (up to internal::kMaxWriteAttempts). Each attempt
+  // starts from a copy of `blank`. `change(LiveSession&, Response&,
+  // absl::Time now)` returns whether to store the session (false: return
+  // the response unchanged, e.g. after an error advisory) or a failure.
+  // A vanished session or channel is an advisory in the response.
+  // `written`, if set, tells whether the session was stored. Defined in
+  // engine_internal.h.
+  template <typename Response, typename Change>
+  absl::StatusOr<Response> ChangeSession(const std::string& session_id,
+                                         const Response& blank, Change change,
+                                         bool* written = nullptr);
 
   // Reads session `session_id` and its channel into `live`; when either is
   // gone, adds the advisory (INVALID_SESSION_ID or

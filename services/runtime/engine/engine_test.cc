@@ -6,196 +6,27 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
-#include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
-#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
-#include "proto/parley/v1/channel.pb.h"
+#include "proto/parley/v1/history.pb.h"
 #include "proto/parley/v1/runtime.pb.h"
 #include "services/common/testing/status_matchers.h"
-#include "services/runtime/channel/channel.h"
-#include "services/runtime/session/local_session_store.h"
+#include "services/runtime/engine/engine_fixture.h"
 
 namespace parley::engine {
 namespace {
 
+using ::parley::engine::testing::Channel;
+using ::parley::engine::testing::EngineTest;
+using ::parley::engine::testing::FirstAdvisory;
+using ::parley::engine::testing::Names;
+using ::parley::engine::testing::Number;
+using ::parley::engine::testing::Text;
 using ::parley::testing::StatusIs;
 using ::testing::ElementsAre;
+using ::testing::Eq;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-
-// Customers with Tier 'Gold' (or sent Device 'vip') are in segment Gold,
-// everyone else in Regular. Gold gets GoldCard (80) and Basic (40) in Hero;
-// Regular gets $REGULAR_OFFER (50) in Hero; Footer has no rules.
-constexpr char kChannelJson[] = R"json({
-  "name": "Web",
-  "audienceLevels": [
-    {"name": "Customer",
-     "audienceIdFields": [{"name": "CustomerID", "type": "NUMBER"}],
-     "profileAttributes": [{"name": "Age", "type": "NUMBER"},
-                           {"name": "Tier", "type": "STRING"}]},
-    {"name": "Household",
-     "audienceIdFields": [{"name": "HouseholdID", "type": "NUMBER"}]}
-  ],
-  "sessionParameters": [{"name": "Device", "type": "STRING"}],
-  "zones": [{"name": "Hero"}, {"name": "Footer"}],
-  "interactionPoints": [
-    {"name": "HomeHero", "zone": "Hero", "defaultString": "welcome"},
-    {"name": "FooterBar", "zone": "Footer", "defaultString": "nothing"}
-  ],
-  "offers": [
-    {"name": "GoldCard", "code": ["GC", "001"], "description": "Gold card",
-     "attributes": [{"name": "Fee", "numberValue": 99}]},
-    {"name": "Basic", "code": ["BA"]},
-    {"name": "Young", "code": ["YO"]}
-  ],
-  "segments": [{"name": "Gold"}, {"name": "Regular"}],
-  "flowcharts": [
-    {"name": "Main", "audienceLevel": "Customer", "startBox": "Split",
-     "boxes": [
-       {"name": "Split", "decision": {
-         "branches": [{"condition": "Tier = 'Gold'", "nextBox": "PopGold"},
-                      {"condition": "Device = 'vip'", "nextBox": "PopGold"}],
-         "otherwiseBox": "PopRegular"}},
-       {"name": "PopGold", "populateSegments": {"segments": ["Gold"]}},
-       {"name": "PopRegular", "populateSegments": {"segments": ["Regular"]}}
-     ]}
-  ],
-  "treatmentRules": [
-    {"name": "Gold card", "segment": "Gold", "zone": "Hero",
-     "offer": "GoldCard", "marketingScore": 80},
-    {"name": "Gold basic", "segment": "Gold", "zone": "Hero",
-     "offer": "Basic", "marketingScore": 40},
-    {"name": "Regular", "segment": "Regular", "zone": "Hero",
-     "offer": "$REGULAR_OFFER", "marketingScore": 50}
-  ],
-  "events": [
-    {"name": "Accept", "actions": [{"logAcceptance": {}}]},
-    {"name": "Reject", "actions": [{"logRejection": {}}]},
-    {"name": "Contact", "actions": [{"logContact": {}}]},
-    {"name": "Resegment", "actions": [{"resegment": {}}]}
-  ],
-  "suppression": {"maxPresentationsPerSession": 2}
-})json";
-
-std::shared_ptr<const channel::CompiledChannel> Channel(
-    const std::string& regular_offer) {
-  const std::string json =
-      absl::StrReplaceAll(kChannelJson, {{"$REGULAR_OFFER", regular_offer}});
-  v1::InteractiveChannel proto;
-  const auto parsed = google::protobuf::util::JsonStringToMessage(json, &proto);
-  EXPECT_TRUE(parsed.ok()) << parsed.ToString();
-  auto compiled = channel::CompileChannel(proto);
-  EXPECT_TRUE(compiled.ok()) << compiled.status();
-  return compiled.ok() ? *compiled : nullptr;
-}
-
-v1::NameValue Text(const std::string& name, const std::string& value,
-                   bool transient = false) {
-  v1::NameValue result;
-  result.set_name(name);
-  result.set_string_value(value);
-  result.set_transient(transient);
-  return result;
-}
-
-v1::NameValue Number(const std::string& name, double value) {
-  v1::NameValue result;
-  result.set_name(name);
-  result.set_number_value(value);
-  return result;
-}
-
-std::vector<std::string> Names(const v1::GetOffersResponse& response) {
-  std::vector<std::string> names;
-  for (const v1::Offer& offer : response.offer_list().offers()) {
-    names.push_back(offer.name());
-  }
-  return names;
-}
-
-class EngineTest : public ::testing::Test {
- protected:
-  EngineTest()
-      : store_(session::LocalSessionStoreOptions{}),
-        engine_(
-            &store_, [this] { return now_millis_; },
-            [](absl::string_view level,
-               const google::protobuf::RepeatedPtrField<v1::NameValue>& id)
-                -> absl::StatusOr<absl::optional<std::vector<v1::NameValue>>> {
-              EXPECT_EQ(level, "Customer");
-              const double customer = id.Get(0).number_value();
-              if (customer == 1) {
-                return std::vector<v1::NameValue>{Number("Age", 40),
-                                                  Text("Tier", "Gold")};
-              }
-              if (customer == 2) {
-                return std::vector<v1::NameValue>{Number("Age", 20),
-                                                  Text("Tier", "Silver")};
-              }
-              return absl::nullopt;
-            },
-            [this](const HistoryRecord& record) {
-              history_.push_back(record);
-            }) {
-    engine_.SetChannel("Web", Channel("Basic"), 1);
-  }
-
-  v1::StartSessionResponse Start(const std::string& session_id, double customer,
-                                 bool rely = false) {
-    v1::StartSessionRequest request;
-    request.set_session_id(session_id);
-    request.set_interactive_channel("web");
-    request.set_audience_level("customer");
-    *request.add_audience_id() = Number("customerid", customer);
-    request.set_rely_on_existing_session(rely);
-    absl::StatusOr<v1::StartSessionResponse> response =
-        engine_.StartSession(request);
-    EXPECT_TRUE(response.ok()) << response.status();
-    return response.value_or(v1::StartSessionResponse());
-  }
-
-  v1::GetOffersResponse Offers(const std::string& session_id,
-                               const std::string& ip = "HomeHero",
-                               std::vector<v1::NameValue> parameters = {}) {
-    v1::GetOffersRequest request;
-    request.set_session_id(session_id);
-    request.set_interaction_point(ip);
-    request.set_number_requested(5);
-    for (v1::NameValue& parameter : parameters) {
-      *request.add_parameters() = std::move(parameter);
-    }
-    absl::StatusOr<v1::GetOffersResponse> response = engine_.GetOffers(request);
-    EXPECT_TRUE(response.ok()) << response.status();
-    return response.value_or(v1::GetOffersResponse());
-  }
-
-  v1::PostEventResponse Post(const std::string& session_id,
-                             const std::string& event,
-                             std::vector<v1::NameValue> parameters = {}) {
-    v1::PostEventRequest request;
-    request.set_session_id(session_id);
-    request.set_event_name(event);
-    for (v1::NameValue& parameter : parameters) {
-      *request.add_parameters() = std::move(parameter);
-    }
-    absl::StatusOr<v1::PostEventResponse> response = engine_.PostEvent(request);
-    EXPECT_TRUE(response.ok()) << response.status();
-    return response.value_or(v1::PostEventResponse());
-  }
-
-  int64_t now_millis_ = 1735689600000;  // 2025-01-01.
-  session::LocalSessionStore store_;
-  std::vector<HistoryRecord> history_;
-  SessionEngine engine_;
-};
-
-template <typename Response>
-v1::AdvisoryCode FirstAdvisory(const Response& response) {
-  return response.advisory_messages().empty()
-             ? v1::ADVISORY_CODE_UNSPECIFIED
-             : response.advisory_messages(0).code();
-}
 
 TEST_F(EngineTest, OffersFollowSegmentsWithUniqueTreatmentCodes) {
   const v1::StartSessionResponse started = Start("s1", 1);
@@ -204,13 +35,15 @@ TEST_F(EngineTest, OffersFollowSegmentsWithUniqueTreatmentCodes) {
 
   const v1::GetOffersResponse first = Offers("s1");
   EXPECT_EQ(first.status(), v1::SUCCESS);
-  EXPECT_THAT(Names(first), ElementsAre("GoldCard", "Basic"));
+  EXPECT_THAT(Names(first.offer_list()), ElementsAre("GoldCard", "Basic"));
   const v1::Offer& gold = first.offer_list().offers(0);
   EXPECT_THAT(gold.code(), ElementsAre("GC", "001"));
   EXPECT_EQ(gold.description(), "Gold card");
   EXPECT_EQ(gold.score(), 80);
-  ASSERT_EQ(gold.attributes_size(), 1);
+  ASSERT_EQ(gold.attributes_size(), 2);
+  EXPECT_EQ(gold.attributes(0).name(), "Fee");
   EXPECT_EQ(gold.attributes(0).number_value(), 99);
+  EXPECT_EQ(gold.attributes(1).string_value(), "card");
   EXPECT_EQ(first.offer_list().default_string(), "");
 
   const v1::GetOffersResponse second = Offers("s1");
@@ -224,7 +57,7 @@ TEST_F(EngineTest, OffersFollowSegmentsWithUniqueTreatmentCodes) {
   EXPECT_EQ(codes.size(), 4);
 
   Start("s2", 2);
-  EXPECT_THAT(Names(Offers("s2")), ElementsAre("Basic"));
+  EXPECT_THAT(Names(Offers("s2").offer_list()), ElementsAre("Basic"));
 }
 
 TEST_F(EngineTest, EmptyListCarriesDefaultString) {
@@ -276,7 +109,7 @@ TEST_F(EngineTest, ReportsUnknownNames) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("256")));
 
   Start("s1", 1);
-  const v1::GetOffersResponse bad_ip = Offers("s1", "Sidebar");
+  const v1::GetOffersResponse bad_ip = Offers("s1", "Nowhere");
   EXPECT_EQ(bad_ip.status(), v1::ERROR);
   EXPECT_EQ(FirstAdvisory(bad_ip), v1::INVALID_INTERACTION_POINT);
   const v1::PostEventResponse bad_event = Post("s1", "Clicked");
@@ -289,24 +122,26 @@ TEST_F(EngineTest, MissingProfileWarnsAndStartsWithNullAttributes) {
   EXPECT_EQ(started.status(), v1::WARNING);
   EXPECT_EQ(FirstAdvisory(started), v1::PROFILE_NOT_FOUND);
   // Tier is NULL, so the visitor is Regular.
-  EXPECT_THAT(Names(Offers("s1")), ElementsAre("Basic"));
+  EXPECT_THAT(Names(Offers("s1").offer_list()), ElementsAre("Basic"));
 }
 
 TEST_F(EngineTest, RelyOnExistingSessionKeepsALiveSession) {
   Start("s1", 1);
   Start("s1", 2, /*rely=*/true);
-  EXPECT_THAT(Names(Offers("s1")), ElementsAre("GoldCard", "Basic"));
+  EXPECT_THAT(Names(Offers("s1").offer_list()),
+              ElementsAre("GoldCard", "Basic"));
   Start("s1", 2, /*rely=*/false);
-  EXPECT_THAT(Names(Offers("s1")), ElementsAre("Basic"));
+  EXPECT_THAT(Names(Offers("s1").offer_list()), ElementsAre("Basic"));
   // Nothing to rely on: a new session starts.
   Start("s2", 1, /*rely=*/true);
-  EXPECT_THAT(Names(Offers("s2")), ElementsAre("GoldCard", "Basic"));
+  EXPECT_THAT(Names(Offers("s2").offer_list()),
+              ElementsAre("GoldCard", "Basic"));
 }
 
 TEST_F(EngineTest, AcceptanceSuppressesTheOffer) {
   Start("s1", 1);
   const v1::GetOffersResponse offers = Offers("s1");
-  ASSERT_THAT(Names(offers), ElementsAre("GoldCard", "Basic"));
+  ASSERT_THAT(Names(offers.offer_list()), ElementsAre("GoldCard", "Basic"));
   const std::string code = offers.offer_list().offers(0).treatment_code();
 
   const v1::PostEventResponse missing = Post("s1", "Accept");
@@ -321,15 +156,14 @@ TEST_F(EngineTest, AcceptanceSuppressesTheOffer) {
       Post("s1", "Accept", {Text("UACIOfferTrackingCode", code, true)});
   EXPECT_EQ(accepted.status(), v1::SUCCESS);
   ASSERT_EQ(history_.size(), 1);
-  EXPECT_EQ(history_[0].kind, HistoryRecord::Kind::kAcceptance);
-  EXPECT_EQ(history_[0].offer, "GoldCard");
-  EXPECT_EQ(history_[0].treatment_code, code);
-  EXPECT_EQ(history_[0].session_id, "s1");
-  EXPECT_EQ(history_[0].audience_level, "Customer");
-  EXPECT_EQ(history_[0].audience_id, "CustomerID=1");
-  EXPECT_EQ(history_[0].time_millis, now_millis_);
+  EXPECT_EQ(history_[0].kind(), v1::ACCEPTANCE);
+  EXPECT_EQ(history_[0].offer(), "GoldCard");
+  EXPECT_EQ(history_[0].treatment_code(), code);
+  EXPECT_EQ(history_[0].session_id(), "s1");
+  EXPECT_EQ(history_[0].audience_level(), "Customer");
+  EXPECT_EQ(history_[0].audience_id(), "CustomerID=1");
 
-  EXPECT_THAT(Names(Offers("s1")), ElementsAre("Basic"));
+  EXPECT_THAT(Names(Offers("s1").offer_list()), ElementsAre("Basic"));
 }
 
 TEST_F(EngineTest, RejectionSuppressesTheOffer) {
@@ -339,10 +173,10 @@ TEST_F(EngineTest, RejectionSuppressesTheOffer) {
   EXPECT_EQ(Post("s1", "Reject", {Text("UACIOfferTrackingCode", code, true)})
                 .status(),
             v1::SUCCESS);
-  EXPECT_THAT(Names(Offers("s1")), ElementsAre("GoldCard"));
+  EXPECT_THAT(Names(Offers("s1").offer_list()), ElementsAre("GoldCard"));
   ASSERT_EQ(history_.size(), 1);
-  EXPECT_EQ(history_[0].kind, HistoryRecord::Kind::kRejection);
-  EXPECT_EQ(history_[0].offer, "Basic");
+  EXPECT_EQ(history_[0].kind(), v1::REJECTION);
+  EXPECT_EQ(history_[0].offer(), "Basic");
 }
 
 TEST_F(EngineTest, ContactWithoutCodeLogsEveryLastRecommendedOffer) {
@@ -350,41 +184,44 @@ TEST_F(EngineTest, ContactWithoutCodeLogsEveryLastRecommendedOffer) {
   const v1::GetOffersResponse offers = Offers("s1");
   EXPECT_EQ(Post("s1", "Contact").status(), v1::SUCCESS);
   ASSERT_EQ(history_.size(), 2);
-  EXPECT_EQ(history_[0].kind, HistoryRecord::Kind::kContact);
-  EXPECT_EQ(history_[0].treatment_code,
+  EXPECT_EQ(history_[0].kind(), v1::CONTACT);
+  EXPECT_EQ(history_[0].treatment_code(),
             offers.offer_list().offers(0).treatment_code());
-  EXPECT_EQ(history_[1].treatment_code,
+  EXPECT_EQ(history_[1].treatment_code(),
             offers.offer_list().offers(1).treatment_code());
 }
 
 TEST_F(EngineTest, MaxPresentationsSuppressesTheOffer) {
   Start("s1", 2);
-  EXPECT_THAT(Names(Offers("s1")), ElementsAre("Basic"));
-  EXPECT_THAT(Names(Offers("s1")), ElementsAre("Basic"));
+  EXPECT_THAT(Names(Offers("s1").offer_list()), ElementsAre("Basic"));
+  EXPECT_THAT(Names(Offers("s1").offer_list()), ElementsAre("Basic"));
   const v1::GetOffersResponse third = Offers("s1");
-  EXPECT_THAT(Names(third), IsEmpty());
+  EXPECT_THAT(Names(third.offer_list()), IsEmpty());
   EXPECT_EQ(third.offer_list().default_string(), "welcome");
 }
 
 TEST_F(EngineTest, ResegmentAfterParameterChangeMovesTheVisitor) {
   Start("s1", 2);
   // A parameter alone does not re-run segmentation.
-  EXPECT_THAT(Names(Offers("s1", "HomeHero", {Text("Device", "vip")})),
-              ElementsAre("Basic"));
+  EXPECT_THAT(
+      Names(Offers("s1", "HomeHero", {Text("Device", "vip")}).offer_list()),
+      ElementsAre("Basic"));
   EXPECT_EQ(Post("s1", "Resegment").status(), v1::SUCCESS);
-  EXPECT_THAT(Names(Offers("s1")), ElementsAre("GoldCard", "Basic"));
+  EXPECT_THAT(Names(Offers("s1").offer_list()),
+              ElementsAre("GoldCard", "Basic"));
   EXPECT_EQ(Post("s1", "Resegment", {Text("device", "web")}).status(),
             v1::SUCCESS);
-  EXPECT_THAT(Names(Offers("s1")), IsEmpty());  // Basic shown twice.
+  EXPECT_THAT(Names(Offers("s1").offer_list()),
+              IsEmpty());  // Basic shown twice.
 }
 
 TEST_F(EngineTest, DeploymentSwitchAppliesToNewCalls) {
   Start("s1", 2);
-  EXPECT_THAT(Names(Offers("s1")), ElementsAre("Basic"));
+  EXPECT_THAT(Names(Offers("s1").offer_list()), ElementsAre("Basic"));
   engine_.SetChannel("WEB", Channel("Young"), 2);
-  EXPECT_THAT(Names(Offers("s1")), ElementsAre("Young"));
+  EXPECT_THAT(Names(Offers("s1").offer_list()), ElementsAre("Young"));
   Start("s2", 2);
-  EXPECT_THAT(Names(Offers("s2")), ElementsAre("Young"));
+  EXPECT_THAT(Names(Offers("s2").offer_list()), ElementsAre("Young"));
 
   engine_.RemoveChannel("web");
   EXPECT_EQ(FirstAdvisory(Offers("s1")), v1::INVALID_INTERACTIVE_CHANNEL);
@@ -410,6 +247,133 @@ TEST_F(EngineTest, ExpiredSessionIsInvalid) {
   now_millis_ += 301 * 1000;
   EXPECT_EQ(FirstAdvisory(Offers("s1")), v1::INVALID_SESSION_ID);
   EXPECT_EQ(FirstAdvisory(Post("s1", "Contact")), v1::INVALID_SESSION_ID);
+}
+
+TEST_F(EngineTest, HistoryRecordsCarryTheWholeContext) {
+  Start("s1", 1);
+  const v1::GetOffersResponse offers =
+      Offers("s1", "HomeHero", {Text("Device", "web")});
+  ASSERT_THAT(Names(offers.offer_list()), ElementsAre("GoldCard", "Basic"));
+  now_millis_ += 1500;
+  const std::string code = offers.offer_list().offers(1).treatment_code();
+  ASSERT_EQ(Post("s1", "Reject",
+                 {Text("UACIOfferTrackingCode", code, true),
+                  Text("Device", "phone"), Text("Campaign", "spring")})
+                .status(),
+            v1::SUCCESS);
+  ASSERT_EQ(history_.size(), 1);
+  const v1::HistoryRecord& record = history_[0];
+  EXPECT_EQ(record.kind(), v1::REJECTION);
+  EXPECT_EQ(record.session_id(), "s1");
+  EXPECT_EQ(record.interactive_channel(), "Web");
+  EXPECT_EQ(record.audience_level(), "Customer");
+  EXPECT_EQ(record.audience_id(), "CustomerID=1");
+  EXPECT_EQ(record.offer(), "Basic");
+  EXPECT_EQ(record.treatment_code(), code);
+  EXPECT_EQ(record.interaction_point(), "HomeHero");
+  EXPECT_EQ(record.time().seconds() * 1000 + record.time().nanos() / 1000000,
+            now_millis_);
+  // The session's persistent parameters after the event's own; the
+  // transient tracking code is not one of them.
+  ASSERT_EQ(record.parameters_size(), 2);
+  EXPECT_EQ(record.parameters(0).name(), "Device");
+  EXPECT_EQ(record.parameters(0).string_value(), "phone");
+  EXPECT_EQ(record.parameters(1).name(), "Campaign");
+  EXPECT_EQ(record.parameters(1).string_value(), "spring");
+}
+
+TEST_F(EngineTest, ContactRecordsNameEachOffersInteractionPoint) {
+  Start("s1", 1);
+  v1::GetOffersForMultipleInteractionPointsRequest request;
+  request.set_session_id("s1");
+  v1::InteractionPointRequest* hero = request.add_requests();
+  hero->set_interaction_point("HomeHero");
+  hero->set_number_requested(1);
+  v1::InteractionPointRequest* side = request.add_requests();
+  side->set_interaction_point("sidebar");
+  side->set_number_requested(1);
+  auto offers = engine_.GetOffersForMultipleInteractionPoints(request);
+  ASSERT_TRUE(offers.ok()) << offers.status();
+  ASSERT_EQ(Post("s1", "Contact").status(), v1::SUCCESS);
+  ASSERT_EQ(history_.size(), 2);
+  EXPECT_EQ(history_[0].kind(), v1::CONTACT);
+  EXPECT_EQ(history_[0].offer(), "GoldCard");
+  EXPECT_EQ(history_[0].interaction_point(), "HomeHero");
+  EXPECT_EQ(history_[1].offer(), "Basic");
+  EXPECT_EQ(history_[1].interaction_point(), "SideBar");
+  EXPECT_THAT(history_[1].parameters(), IsEmpty());
+}
+
+TEST_F(EngineTest, NoHistoryWhenTheEventIsNotStored) {
+  Start("s1", 1);
+  const v1::GetOffersResponse offers = Offers("s1");
+  const std::string code = offers.offer_list().offers(0).treatment_code();
+  // Every write attempt loses the race: nothing is stored, nothing logged.
+  store_.RaceNextUpdates(100, [](v1::SessionState& state) {
+    state.set_sequence(state.sequence() + 100);
+  });
+  v1::PostEventRequest request;
+  request.set_session_id("s1");
+  request.set_event_name("Accept");
+  *request.add_parameters() = Text("UACIOfferTrackingCode", code, true);
+  EXPECT_THAT(engine_.PostEvent(request),
+              StatusIs(absl::StatusCode::kAborted, ::testing::_));
+  EXPECT_THAT(history_, IsEmpty());
+  EXPECT_FALSE(Stored("s1").offers().at("GoldCard").accepted());
+}
+
+TEST_F(EngineTest, GetOffersRetriesALostRaceOnAFreshRead) {
+  Start("s1", 2);
+  store_.RaceNextUpdates(1, [](v1::SessionState& state) {
+    *state.add_parameters() = Text("Device", "concurrent");
+  });
+  const v1::GetOffersResponse offers = Offers("s1");
+  EXPECT_THAT(Names(offers.offer_list()), ElementsAre("Basic"));
+  EXPECT_EQ(store_.aborted_updates(), 1);
+  EXPECT_EQ(store_.successful_updates(), 1);
+  const v1::SessionState state = Stored("s1");
+  // Both changes are kept, and the offer counted once.
+  ASSERT_EQ(state.parameters_size(), 1);
+  EXPECT_EQ(state.parameters(0).string_value(), "concurrent");
+  EXPECT_EQ(state.offers().at("Basic").presentations(), 1);
+  ASSERT_EQ(state.last_recommended_size(), 1);
+  EXPECT_EQ(state.last_recommended(0).treatment_code(),
+            offers.offer_list().offers(0).treatment_code());
+}
+
+TEST_F(EngineTest, EveryCallRejectsAMalformedSessionId) {
+  for (const std::string& id : {std::string(), std::string(257, 'x')}) {
+    SCOPED_TRACE(id.size());
+    const auto invalid =
+        StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("session_id"));
+    v1::GetOffersRequest get_offers;
+    get_offers.set_session_id(id);
+    EXPECT_THAT(engine_.GetOffers(get_offers), invalid);
+    v1::GetOffersForMultipleInteractionPointsRequest multi;
+    multi.set_session_id(id);
+    EXPECT_THAT(engine_.GetOffersForMultipleInteractionPoints(multi), invalid);
+    v1::PostEventRequest post;
+    post.set_session_id(id);
+    EXPECT_THAT(engine_.PostEvent(post), invalid);
+    v1::SetAudienceRequest audience;
+    audience.set_session_id(id);
+    EXPECT_THAT(engine_.SetAudience(audience), invalid);
+    v1::GetProfileRequest profile;
+    profile.set_session_id(id);
+    EXPECT_THAT(engine_.GetProfile(profile), invalid);
+    v1::SetDebugRequest debug;
+    debug.set_session_id(id);
+    EXPECT_THAT(engine_.SetDebug(debug), invalid);
+    v1::EndSessionRequest end;
+    end.set_session_id(id);
+    EXPECT_THAT(engine_.EndSession(end), invalid);
+  }
+  // 256 characters is fine (an unknown session).
+  v1::GetProfileRequest longest;
+  longest.set_session_id(std::string(256, 'x'));
+  auto response = engine_.GetProfile(longest);
+  ASSERT_TRUE(response.ok());
+  EXPECT_THAT(FirstAdvisory(*response), Eq(v1::INVALID_SESSION_ID));
 }
 
 }  // namespace

@@ -8,20 +8,6 @@ namespace {
 using ::parley::expression::Type;
 using ::parley::expression::Value;
 
-Value ToValue(const v1::NameValue& value) {
-  switch (value.value_case()) {
-    case v1::NameValue::kStringValue:
-      return Value::String(value.string_value());
-    case v1::NameValue::kNumberValue:
-      return Value::Number(value.number_value());
-    case v1::NameValue::kDatetimeValue:
-      return Value::DateTime(TimestampMillis(value.datetime_value()));
-    case v1::NameValue::VALUE_NOT_SET:
-      break;
-  }
-  return Value::Null();
-}
-
 template <typename Values>
 void Bind(const Values& values, const expression::Schema& schema,
           expression::Bindings& bindings) {
@@ -52,6 +38,20 @@ void SetTimestampMillis(int64_t unix_millis,
   }
   timestamp->set_seconds(seconds);
   timestamp->set_nanos(static_cast<int32_t>(millis * 1000000));
+}
+
+Value ToValue(const v1::NameValue& value) {
+  switch (value.value_case()) {
+    case v1::NameValue::kStringValue:
+      return Value::String(value.string_value());
+    case v1::NameValue::kNumberValue:
+      return Value::Number(value.number_value());
+    case v1::NameValue::kDatetimeValue:
+      return Value::DateTime(TimestampMillis(value.datetime_value()));
+    case v1::NameValue::VALUE_NOT_SET:
+      break;
+  }
+  return Value::Null();
 }
 
 Type NameValueType(const v1::NameValue& value) {

@@ -25,6 +25,10 @@ void SetTimestampMillis(int64_t unix_millis,
 // The expression type of a NameValue's value; kNull when unset.
 expression::Type NameValueType(const v1::NameValue& value);
 
+// A NameValue's value as an expression value (NULL when unset). A STRING
+// refers to `value`'s text, which must outlive it.
+expression::Value ToValue(const v1::NameValue& value);
+
 // Fills `bindings` (made from `schema`) for one evaluation: every variable
 // NULL, then, by name ignoring case, the session's audience-ID fields,
 // profile attributes, persistent parameters and `transient` parameters, a
