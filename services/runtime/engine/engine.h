@@ -164,15 +164,16 @@ class SessionEngine {
   // Reads session `session_id` with its channel, lets `change` update it
   // and stores it, re-running on a fresh read when a concurrent call wrote
   // the session first (up to internal::kMaxWriteAttempts). Each attempt
-  // starts from a copy of `blank`. `change(LiveSession&, Response&,
-  // absl::Time now)` returns whether to store the session (false: return
-  // the response unchanged, e.g. after an error advisory) or a failure.
-  // A vanished session or channel is an advisory in the response.
-  // `written`, if set, tells whether the session was stored. Defined in
-  // engine_internal.h.
-  template <typename Response, typename Change>
+  // starts from a fresh response with the session id, passed to
+  // `prepare(Response&)` (e.g. to echo request fields). `change(
+  // LiveSession&, Response&, absl::Time now)` returns whether to store the
+  // session (false: return the response unchanged, e.g. after an error
+  // advisory) or a failure. A vanished session or channel is an advisory in
+  // the response. `written`, if set, tells whether the session was stored.
+  // Defined in engine_internal.h.
+  template <typename Response, typename Prepare, typename Change>
   absl::StatusOr<Response> ChangeSession(const std::string& session_id,
-                                         const Response& blank, Change change,
+                                         Prepare prepare, Change change,
                                          bool* written = nullptr);
 
   // Reads session `session_id` and its channel into `live`; when either is

@@ -33,13 +33,15 @@ inline absl::Status CheckSessionId(absl::string_view session_id) {
 
 }  // namespace internal
 
-template <typename Response, typename Change>
+template <typename Response, typename Prepare, typename Change>
 absl::StatusOr<Response> SessionEngine::ChangeSession(
-    const std::string& session_id, const Response& blank, Change change,
+    const std::string& session_id, Prepare prepare, Change change,
     bool* written) {
   if (written != nullptr) *written = false;
   for (int attempt = 1;; ++attempt) {
-    Response response = blank;
+    Response response;
+    response.set_session_id(session_id);
+    prepare(response);
     const absl::Time now = Now();
     absl::optional<LiveSession> live;
     if (absl::Status s = LoadLiveSession(session_id, now, response, &live);

@@ -17,12 +17,12 @@ absl::StatusOr<v1::GetOffersResponse> SessionEngine::GetOffers(
       !s.ok()) {
     return s;
   }
-  v1::GetOffersResponse blank;
-  blank.set_session_id(request.session_id());
-  blank.mutable_offer_list()->set_interaction_point(
-      request.interaction_point());
-  return ChangeSession(
-      request.session_id(), blank,
+  return ChangeSession<v1::GetOffersResponse>(
+      request.session_id(),
+      [&](v1::GetOffersResponse& response) {
+        response.mutable_offer_list()->set_interaction_point(
+            request.interaction_point());
+      },
       [&](LiveSession& live, v1::GetOffersResponse& response,
           absl::Time now) -> absl::StatusOr<bool> {
         const channel::CompiledChannel& channel = *live.channel.channel;

@@ -58,10 +58,8 @@ absl::StatusOr<Response> SessionEngine::GetOffersForMultipleInteractionPoints(
         "at most ", kMaxInteractionPointsPerCall,
         " interaction points per call, got ", request.requests_size()));
   }
-  Response blank;
-  blank.set_session_id(request.session_id());
-  return ChangeSession(
-      request.session_id(), blank,
+  return ChangeSession<Response>(
+      request.session_id(), [](Response&) {},
       [&](LiveSession& live, Response& response,
           absl::Time now) -> absl::StatusOr<bool> {
         const channel::CompiledChannel& channel = *live.channel.channel;

@@ -36,14 +36,13 @@ absl::StatusOr<v1::SetDebugResponse> SessionEngine::SetDebug(
       !s.ok()) {
     return s;
   }
-  v1::SetDebugResponse blank;
-  blank.set_session_id(request.session_id());
-  return ChangeSession(request.session_id(), blank,
-                       [&](LiveSession& live, v1::SetDebugResponse&,
-                           absl::Time) -> absl::StatusOr<bool> {
-                         live.state.set_debug(request.debug());
-                         return true;
-                       });
+  return ChangeSession<v1::SetDebugResponse>(
+      request.session_id(), [](v1::SetDebugResponse&) {},
+      [&](LiveSession& live, v1::SetDebugResponse&,
+          absl::Time) -> absl::StatusOr<bool> {
+        live.state.set_debug(request.debug());
+        return true;
+      });
 }
 
 }  // namespace parley::engine

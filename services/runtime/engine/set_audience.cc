@@ -33,13 +33,11 @@ absl::StatusOr<v1::SetAudienceResponse> SessionEngine::SetAudience(
       !s.ok()) {
     return s;
   }
-  v1::SetAudienceResponse blank;
-  blank.set_session_id(request.session_id());
   // Looked up once for all write attempts, unless a redeploy between them
   // changes the audience.
   absl::optional<LoadedProfile> loaded;
-  return ChangeSession(
-      request.session_id(), blank,
+  return ChangeSession<v1::SetAudienceResponse>(
+      request.session_id(), [](v1::SetAudienceResponse&) {},
       [&](LiveSession& live, v1::SetAudienceResponse& response,
           absl::Time now) -> absl::StatusOr<bool> {
         const channel::CompiledChannel& channel = *live.channel.channel;
