@@ -1,0 +1,230 @@
+#include "services/runtime/distributed/near_cache.h"
+
+#include <algorithm>
+#include <deque>
+#include <limits>
+#include <list>
+#include <string>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
+#include "absl/synchronization/mutex.h"
+
+namespace parley::distributed {
+
+struct NearCache::Shard {
+  struct Node {
+    std::string id;
+    CachedSession session;
+  };
+  using List = std::list<Node>;
+  using Index = absl::flat_hash_map<absl::string_view, List::iterator>;
+
+  // The latest invalidation of an id that the shard remembers.
+  struct Recent {
+    // The highest version invalidated (over the remembered ones).
+    uint64_t version = 0;
+    // Sequence number of the latest one.
+    uint64_t sequence = 0;
+  };
+
+  Shard(size_t capacity, size_t max_recent)
+      : capacity(capacity), max_recent(max_recent) {}
+
+  // Drops the node of `it`.
+  void EraseLocked(Index::iterator it) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    List::iterator node = it->second;
+    index.erase(it);
+    lru.erase(node);
+  }
+
+  // Remembers an invalidation of `id` at `version`, for inserts of tier
+  // calls that started before it.
+  void RecordLocked(absl::string_view id, uint64_t version)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    const uint64_t sequence = invalidations.load(std::memory_order_relaxed) + 1;
+    auto it = recent.find(id);
+    if (it == recent.end()) {
+      it = recent.emplace(std::string(id), Recent{version, sequence}).first;
+    } else {
+      it->second.version = std::max(it->second.version, version);
+      it->second.sequence = sequence;
+    }
+    order.emplace_back(sequence, it->first);
+    while (order.size() > max_recent) {
+      const auto& [oldest, oldest_id] = order.front();
+      auto found = recent.find(oldest_id);
+      if (found != recent.end() && found->second.sequence == oldest) {
+        recent.erase(found);
+      }
+      forgotten = oldest;
+      order.pop_front();
+    }
+    invalidations.store(sequence, std::memory_order_release);
+  }
+
+  // True if an insert of `version` for `id`, read by a tier call that took
+  // `ticket`, may be stale.
+  bool MaybeStaleLocked(absl::string_view id, uint64_t version,
+                        uint64_t ticket) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (ticket == invalidations.load(std::memory_order_relaxed)) return false;
+    if (ticket < forgotten) return true;  // What came since is not known.
+    auto it = recent.find(id);
+    return it != recent.end() && it->second.sequence > ticket &&
+           it->second.version > version;
+  }
+
+  void ClearLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    index.clear();
+    lru.clear();
+    recent.clear();
+    order.clear();
+    // Every ticket taken before this point is refused.
+    forgotten = invalidations.load(std::memory_order_relaxed) + 1;
+    invalidations.store(forgotten, std::memory_order_release);
+  }
+
+  const size_t capacity;
+  const size_t max_recent;
+  mutable absl::Mutex mu;
+  // Most recently used first.
+  List lru ABSL_GUARDED_BY(mu);
+  // Keys point into the nodes' ids, which list nodes keep in place.
+  Index index ABSL_GUARDED_BY(mu);
+  // Remembered invalidations by id, and by sequence (oldest first), at
+  // most max_recent.
+  absl::flat_hash_map<std::string, Recent> recent ABSL_GUARDED_BY(mu);
+  std::deque<std::pair<uint64_t, std::string>> order ABSL_GUARDED_BY(mu);
+  // Invalidations up to this sequence are no longer remembered.
+  uint64_t forgotten ABSL_GUARDED_BY(mu) = 0;
+  // Sequence of the latest invalidation; written under `mu`, read without
+  // it by Reserve.
+  std::atomic<uint64_t> invalidations{0};
+};
+
+NearCache::NearCache(const NearCacheOptions& options)
+    : capacity_(options.max_entries) {
+  if (capacity_ == 0) return;
+  const size_t num_shards = std::max<size_t>(
+      1, std::min<size_t>(static_cast<size_t>(std::max(1, options.num_shards)),
+                          capacity_));
+  shards_.reserve(num_shards);
+  for (size_t i = 0; i < num_shards; ++i) {
+    // Shard capacities sum to max_entries exactly.
+    shards_.push_back(std::make_unique<Shard>(
+        capacity_ / num_shards + (i < capacity_ % num_shards ? 1 : 0),
+        static_cast<size_t>(std::max(1, options.recent_invalidations))));
+  }
+}
+
+NearCache::~NearCache() = default;
+
+NearCache::Shard& NearCache::ShardFor(absl::string_view id) const {
+  // Salted so the shard does not correlate with the map's own hash bits.
+  const size_t hash =
+      absl::Hash<std::pair<absl::string_view, uint32_t>>()({id, 0x4ea7u});
+  return *shards_[hash % shards_.size()];
+}
+
+std::optional<CachedSession> NearCache::Lookup(absl::string_view id,
+                                               int64_t now_ms) {
+  if (shards_.empty() || !enabled()) return std::nullopt;
+  Shard& shard = ShardFor(id);
+  absl::MutexLock lock(&shard.mu);
+  auto it = shard.index.find(id);
+  if (it == shard.index.end()) return std::nullopt;
+  const CachedSession& session = it->second->session;
+  if (session.expire_time_ms != 0 && session.expire_time_ms <= now_ms) {
+    // Expired in the tier: nothing a later insert could race with.
+    shard.EraseLocked(it);
+    return std::nullopt;
+  }
+  shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
+  return session;
+}
+
+NearCache::Ticket NearCache::Reserve(absl::string_view id) const {
+  if (shards_.empty()) return 0;
+  return ShardFor(id).invalidations.load(std::memory_order_acquire);
+}
+
+bool NearCache::Insert(absl::string_view id, CachedSession session,
+                       Ticket ticket) {
+  if (shards_.empty() || session.state == nullptr) return false;
+  Shard& shard = ShardFor(id);
+  absl::MutexLock lock(&shard.mu);
+  if (!enabled() || shard.MaybeStaleLocked(id, session.version(), ticket)) {
+    return false;
+  }
+  if (auto it = shard.index.find(id); it != shard.index.end()) {
+    Shard::Node& node = *it->second;
+    if (node.session.version() > session.version()) return false;
+    node.session = std::move(session);
+    shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
+    return true;
+  }
+  while (shard.lru.size() >= shard.capacity) {
+    shard.EraseLocked(shard.index.find(shard.lru.back().id));
+  }
+  shard.lru.push_front(Shard::Node{std::string(id), std::move(session)});
+  shard.index.emplace(shard.lru.front().id, shard.lru.begin());
+  return true;
+}
+
+bool NearCache::Evict(absl::string_view id, uint64_t version) {
+  if (shards_.empty()) return false;
+  Shard& shard = ShardFor(id);
+  absl::MutexLock lock(&shard.mu);
+  // Even with no copy here, a tier read in flight may be about to insert
+  // an older one.
+  shard.RecordLocked(id, version);
+  auto it = shard.index.find(id);
+  if (it == shard.index.end() || it->second->session.version() >= version) {
+    return false;
+  }
+  shard.EraseLocked(it);
+  return true;
+}
+
+void NearCache::Erase(absl::string_view id) {
+  if (shards_.empty()) return;
+  Shard& shard = ShardFor(id);
+  absl::MutexLock lock(&shard.mu);
+  shard.RecordLocked(id, std::numeric_limits<uint64_t>::max());
+  if (auto it = shard.index.find(id); it != shard.index.end()) {
+    shard.EraseLocked(it);
+  }
+}
+
+void NearCache::Clear() {
+  for (const std::unique_ptr<Shard>& shard : shards_) {
+    absl::MutexLock lock(&shard->mu);
+    shard->ClearLocked();
+  }
+}
+
+void NearCache::Enable() {
+  // Tickets taken before this clear never insert, so nothing read while
+  // the cache was disabled gets in.
+  Clear();
+  enabled_.store(true, std::memory_order_release);
+}
+
+void NearCache::Disable() {
+  enabled_.store(false, std::memory_order_release);
+  Clear();
+}
+
+size_t NearCache::size() const {
+  size_t total = 0;
+  for (const std::unique_ptr<Shard>& shard : shards_) {
+    absl::MutexLock lock(&shard->mu);
+    total += shard->lru.size();
+  }
+  return total;
+}
+
+}  // namespace parley::distributed
