@@ -79,6 +79,14 @@ int WaitForShutdownSignal() {
   return received;
 }
 
+bool ShutdownSignalPending() {
+  sigset_t pending;
+  sigemptyset(&pending);
+  if (sigpending(&pending) != 0) return false;
+  return sigismember(&pending, SIGTERM) == 1 ||
+         sigismember(&pending, SIGINT) == 1;
+}
+
 ServerOptions ServerOptionsFromFlags(
     absl::string_view role, std::vector<std::string> health_service_names) {
   ServerOptions options;

@@ -29,6 +29,10 @@ void ExitIfError(const absl::Status& status);
 // Blocks until SIGTERM or SIGINT arrives; returns the signal number.
 int WaitForShutdownSignal();
 
+// True when SIGTERM or SIGINT arrived and WaitForShutdownSignal has not
+// taken it yet; lets a server stop while still starting up.
+bool ShutdownSignalPending();
+
 // How a server listens.
 struct ServerOptions {
   std::string role;
