@@ -1,0 +1,298 @@
+// parley-runtime: a runtime server of a server group, serving the real-time
+// interaction API (parley.v1.InteractRuntime) plus profile loading and
+// history export, from its group's deployed channels.
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "cache_node/cache_client.h"
+#include "grpcpp/grpcpp.h"
+#include "proto/parley/v1/coordinator.grpc.pb.h"
+#include "proto/parley/v1/deployments.grpc.pb.h"
+#include "proto/parley/v1/history.grpc.pb.h"
+#include "proto/parley/v1/profiles.grpc.pb.h"
+#include "proto/parley/v1/runtime.grpc.pb.h"
+#include "services/common/flags.h"
+#include "services/common/logging.h"
+#include "services/common/server_bootstrap.h"
+#include "services/common/tls.h"
+#include "services/coordinator/member_agent.h"
+#include "services/coordinator/stream_follower.h"
+#include "services/runtime/distributed/distributed_session_store.h"
+#include "services/runtime/distributed/invalidation_follower.h"
+#include "services/runtime/distributed/invalidation_publisher.h"
+#include "services/runtime/distributed/near_cache.h"
+#include "services/runtime/engine/engine.h"
+#include "services/runtime/history/history_service.h"
+#include "services/runtime/history/history_store.h"
+#include "services/runtime/profiles/profile_store.h"
+#include "services/runtime/profiles/profiles_service.h"
+#include "services/runtime/server/deployment_applier.h"
+#include "services/runtime/server/group_watch.h"
+#include "services/runtime/server/runtime_service.h"
+#include "services/runtime/server/worker_pool.h"
+#include "services/runtime/session/local_session_store.h"
+#include "spdlog/spdlog.h"
+
+ABSL_FLAG(std::string, coordinator, "127.0.0.1:7400",
+          "host:port of the group coordinator");
+ABSL_FLAG(std::string, group, "default", "the server group this server serves");
+ABSL_FLAG(std::string, member_id, "",
+          "this server's unique id in the cluster (default: runtime-<port>)");
+ABSL_FLAG(std::string, advertise_address, "",
+          "host:port clients reach this server at (default: the --listen "
+          "address)");
+ABSL_FLAG(int, worker_threads, 64,
+          "threads running interaction calls (they wait on the cache tier)");
+ABSL_FLAG(int, local_max_sessions, 100000,
+          "sessions kept in memory by a LOCAL-cache group's server");
+ABSL_FLAG(uint32_t, lease_ttl_seconds, 5,
+          "membership lease: the coordinator drops this server after it");
+
+namespace {
+
+namespace v1 = parley::v1;
+
+std::string HostOf(const std::string& address) {
+  return address.substr(0, address.rfind(':'));
+}
+
+// Where the group's sessions live, and what keeps them coherent.
+struct Sessions {
+  std::unique_ptr<parley::session::LocalSessionStore> local;
+  std::unique_ptr<parley::distributed::NearCache> near_cache;
+  std::unique_ptr<parley::distributed::InvalidationPublisher> publisher;
+  std::unique_ptr<parley::distributed::DistributedSessionStore> distributed;
+  std::unique_ptr<parley::distributed::InvalidationFollower> follower;
+
+  parley::session::SessionStore* store() const {
+    if (distributed != nullptr) return distributed.get();
+    return local.get();
+  }
+};
+
+Sessions MakeSessions(const v1::ServerGroup& group, const std::string& member,
+                      parley::cache::CacheClient* cache,
+                      std::shared_ptr<grpc::Channel> coordinator) {
+  Sessions sessions;
+  const absl::Duration timeout =
+      absl::Seconds(group.settings().session_timeout_seconds().value());
+  if (group.settings().cache_type() == v1::LOCAL) {
+    parley::session::LocalSessionStoreOptions options;
+    options.max_entries = std::max(1, absl::GetFlag(FLAGS_local_max_sessions));
+    options.timeout = timeout;
+    sessions.local =
+        std::make_unique<parley::session::LocalSessionStore>(options);
+    return sessions;
+  }
+  parley::distributed::NearCacheOptions near_options;
+  near_options.max_entries = group.settings().near_cache_max_entries().value();
+  sessions.near_cache =
+      std::make_unique<parley::distributed::NearCache>(near_options);
+  parley::distributed::InvalidationPublisherOptions publisher_options;
+  publisher_options.group = group.name();
+  publisher_options.origin = member;
+  sessions.publisher =
+      std::make_unique<parley::distributed::InvalidationPublisher>(
+          publisher_options,
+          parley::distributed::CoordinatorPublishCall(coordinator));
+  parley::distributed::DistributedSessionStoreOptions store_options;
+  store_options.group = group.name();
+  store_options.timeout = timeout;
+  sessions.distributed =
+      std::make_unique<parley::distributed::DistributedSessionStore>(
+          cache, store_options, sessions.near_cache.get(),
+          sessions.publisher.get());
+  parley::distributed::InvalidationFollowerOptions follower_options;
+  follower_options.group = group.name();
+  follower_options.ns = parley::distributed::SessionNamespace(group.name());
+  sessions.follower =
+      std::make_unique<parley::distributed::InvalidationFollower>(
+          coordinator, follower_options, sessions.near_cache.get());
+  return sessions;
+}
+
+// Connects to the cache tier, retrying until it answers or the server is
+// asked to stop (then exits).
+std::unique_ptr<parley::cache::CacheClient> ConnectCache(
+    const std::string& coordinator,
+    std::shared_ptr<grpc::ChannelCredentials> credentials) {
+  parley::cache::CacheClientOptions options;
+  options.coordinator_address = coordinator;
+  options.credentials = std::move(credentials);
+  while (true) {
+    absl::StatusOr<std::unique_ptr<parley::cache::CacheClient>> client =
+        parley::cache::CacheClient::Connect(options, absl::Seconds(5));
+    if (client.ok()) return *std::move(client);
+    spdlog::warn("waiting for the cache tier: {}", client.status().ToString());
+    if (parley::ShutdownSignalPending()) {
+      spdlog::info("stopped before the cache tier answered");
+      parley::FlushLogs();
+      std::exit(0);
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  parley::InitServerProcess(
+      argc, argv, "runtime",
+      "parley-runtime: a runtime server serving parley.v1.InteractRuntime "
+      "for one server group.\n"
+      "Example: parley-runtime --listen=127.0.0.1:7601 --group=default "
+      "--member_id=runtime-1 --coordinator=127.0.0.1:7400");
+
+  const std::string listen = absl::GetFlag(FLAGS_listen);
+  const std::string port = listen.substr(listen.rfind(':') + 1);
+  std::string member_id = absl::GetFlag(FLAGS_member_id);
+  if (member_id.empty()) {
+    if (port == "0") {
+      parley::ExitIfError(absl::InvalidArgumentError(
+          "--member_id is required with a --listen port of 0"));
+    }
+    member_id = absl::StrCat("runtime-", port);
+  }
+  const std::string group_name = absl::GetFlag(FLAGS_group);
+  const std::string coordinator_address = absl::GetFlag(FLAGS_coordinator);
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      parley::MakeChannelCredentials(parley::TlsFilesFromFlags());
+  parley::ExitIfError(credentials.status());
+  std::shared_ptr<grpc::Channel> coordinator_channel =
+      grpc::CreateChannel(coordinator_address, *credentials);
+  auto coordinator = v1::Coordinator::NewStub(coordinator_channel);
+  auto deployments = v1::Deployments::NewStub(coordinator_channel);
+
+  // The group's settings decide where sessions live.
+  absl::StatusOr<v1::ServerGroup> group = parley::runtime::AwaitGroup(
+      coordinator.get(), group_name,
+      [] { return parley::ShutdownSignalPending(); });
+  if (absl::IsCancelled(group.status())) {
+    spdlog::info("{}", std::string(group.status().message()));
+    parley::FlushLogs();
+    return 0;
+  }
+  parley::ExitIfError(group.status());
+  std::unique_ptr<parley::cache::CacheClient> cache =
+      ConnectCache(coordinator_address, *credentials);
+  Sessions sessions =
+      MakeSessions(*group, member_id, cache.get(), coordinator_channel);
+  parley::profiles::ProfileStore profiles(cache.get());
+  absl::StatusOr<std::unique_ptr<parley::history::HistoryStore>> history =
+      parley::history::HistoryStore::Create(cache.get(), group_name);
+  parley::ExitIfError(history.status());
+
+  parley::engine::SessionEngine engine(
+      sessions.store(), [] { return absl::ToUnixMillis(absl::Now()); },
+      [&profiles](absl::string_view level,
+                  const google::protobuf::RepeatedPtrField<v1::NameValue>& id) {
+        return profiles.Lookup(level, id);
+      },
+      [&history](const v1::HistoryRecord& record) {
+        (*history)->Append(record);
+      });
+  parley::runtime::DeploymentApplier applier(&engine);
+  parley::runtime::WorkerPool workers(absl::GetFlag(FLAGS_worker_threads));
+  parley::runtime::RuntimeService runtime_service(&engine, &workers);
+  parley::profiles::ProfilesService profiles_service(
+      &profiles,
+      [&applier](absl::string_view name) { return applier.Find(name); });
+  parley::history::HistoryService history_service(history->get());
+
+  absl::StatusOr<std::unique_ptr<parley::GrpcServer>> server =
+      parley::GrpcServer::Start(
+          parley::ServerOptionsFromFlags(
+              "runtime", {v1::InteractRuntime::service_full_name(),
+                          v1::Profiles::service_full_name(),
+                          v1::History::service_full_name()}),
+          {&runtime_service, &profiles_service, &history_service});
+  parley::ExitIfError(server.status());
+  std::string advertise = absl::GetFlag(FLAGS_advertise_address);
+  if (advertise.empty()) {
+    advertise = absl::StrCat(HostOf(listen), ":", (*server)->port());
+  }
+
+  parley::coordinator::StreamFollower<v1::DeploymentEvent> deployment_follower(
+      "deployments",
+      [&](grpc::ClientContext* context) {
+        v1::WatchDeploymentsRequest request;
+        request.set_group(group_name);
+        return deployments->WatchDeployments(context, request);
+      },
+      [&](const v1::DeploymentEvent& event) { applier.Apply(event); });
+  parley::coordinator::MemberAgentOptions agent_options;
+  agent_options.coordinator_address = coordinator_address;
+  agent_options.credentials = *credentials;
+  agent_options.member.set_id(member_id);
+  agent_options.member.set_role(v1::RUNTIME_SERVER);
+  agent_options.member.set_group(group_name);
+  agent_options.member.set_address(advertise);
+  agent_options.ttl_seconds = absl::GetFlag(FLAGS_lease_ttl_seconds);
+  parley::coordinator::MemberAgent agent(agent_options);
+
+  deployment_follower.Start();
+  if (sessions.follower != nullptr) sessions.follower->Start();
+  agent.Start();
+  spdlog::info(
+      "runtime server '{}' of group '{}' ({} sessions) at {}, coordinator {}",
+      member_id, group_name,
+      group->settings().cache_type() == v1::LOCAL ? "LOCAL" : "DISTRIBUTED",
+      advertise, coordinator_address);
+
+  // Healthy while joined, with the group's deployments loaded and, for a
+  // DISTRIBUTED group, the invalidation stream live.
+  std::atomic<bool> stopping{false};
+  std::thread housekeeping([&] {
+    bool serving = false;
+    absl::Time next_sweep = absl::Now();
+    while (!stopping.load()) {
+      const bool ready =
+          agent.joined() && applier.loaded() &&
+          (sessions.follower == nullptr || sessions.follower->live());
+      if (ready != serving) {
+        serving = ready;
+        (*server)->SetServing(ready);
+        if (ready) {
+          spdlog::info("serving");
+        } else {
+          spdlog::warn(
+              "not serving: joined={} deployments loaded={} invalidations "
+              "live={}",
+              agent.joined(), applier.loaded(),
+              sessions.follower == nullptr || sessions.follower->live());
+        }
+      }
+      if (sessions.local != nullptr && absl::Now() >= next_sweep) {
+        sessions.local->ExpireIdle(absl::Now());
+        next_sweep = absl::Now() + absl::Seconds(1);
+      }
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+  });
+
+  const int signal = parley::WaitForShutdownSignal();
+  spdlog::info("signal {} received: leaving the group, then stopping", signal);
+  stopping = true;
+  housekeeping.join();
+  (*server)->SetServing(false);
+  agent.Stop();
+  (*server)->Shutdown();
+  deployment_follower.Stop();
+  if (sessions.follower != nullptr) sessions.follower->Stop();
+  if (absl::Status s = (*history)->Flush(absl::Seconds(5)); !s.ok()) {
+    spdlog::error("history records not stored: {}", s.ToString());
+  }
+  if (sessions.publisher != nullptr &&
+      !sessions.publisher->Flush(absl::Seconds(2))) {
+    spdlog::warn("some invalidations were not published before stopping");
+  }
+  spdlog::info("stopped cleanly");
+  parley::FlushLogs();
+  return 0;
+}
