@@ -39,7 +39,8 @@ absl::Status ExportHistoryRecords(const HistoryPageReader& read_page,
                                   absl::optional<absl::Time> since,
                                   const HistoryExportOptions& options,
                                   const HistoryRecordVisitor& visit,
-                                  HistoryExportStats* stats) {
+                                  HistoryExportStats* stats,
+                                  const HistoryStopCheck& stopped) {
   HistoryExportStats local_stats;
   if (stats == nullptr) stats = &local_stats;
   *stats = HistoryExportStats();
@@ -57,6 +58,9 @@ absl::Status ExportHistoryRecords(const HistoryPageReader& read_page,
     absl::optional<std::string> limit;
     std::string token;
     do {
+      if (stopped && stopped()) {
+        return absl::CancelledError("the history export was stopped");
+      }
       absl::StatusOr<v1::ScanResponse> page = read_page(token);
       if (!page.ok()) {
         return absl::Status(page.status().code(),

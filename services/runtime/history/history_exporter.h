@@ -23,6 +23,10 @@ using HistoryPageReader =
 // stops the export.
 using HistoryRecordVisitor = std::function<bool(const v1::HistoryRecord&)>;
 
+// Asked before each page is read; true stops the export (e.g. the caller
+// went away while a long pass is scanning).
+using HistoryStopCheck = std::function<bool()>;
+
 struct HistoryExportOptions {
   // Memory for sorting: entries (key and value bytes plus 64 per entry)
   // held at once. A history larger than this is exported in several passes
@@ -50,12 +54,13 @@ struct HistoryExportStats {
 // within that bound (plus one scan page); a history that fits takes one
 // pass, a larger one ceil(size / bound) passes. Records appended during
 // the export may or may not be included. Returns the first scan error, or
-// CANCELLED when `visit` stopped it.
+// CANCELLED when `visit` or `stopped` (if given) stopped it.
 absl::Status ExportHistoryRecords(const HistoryPageReader& read_page,
                                   absl::optional<absl::Time> since,
                                   const HistoryExportOptions& options,
                                   const HistoryRecordVisitor& visit,
-                                  HistoryExportStats* stats = nullptr);
+                                  HistoryExportStats* stats = nullptr,
+                                  const HistoryStopCheck& stopped = nullptr);
 
 }  // namespace parley::history
 

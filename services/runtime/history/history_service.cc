@@ -61,6 +61,11 @@ class ExportReactor : public grpc::ServerWriteReactor<v1::ExportHistoryChunk> {
     return !cancelled_;
   }
 
+  bool cancelled() {
+    absl::MutexLock lock(&mu_);
+    return cancelled_;
+  }
+
   // Moves the buffered bytes into the chunk to write.
   void TakeBuffer() {
     chunk_.set_data(std::move(buffer_));
@@ -84,13 +89,15 @@ class ExportReactor : public grpc::ServerWriteReactor<v1::ExportHistoryChunk> {
     formatter_.AppendHeader(&buffer_);
     absl::Status format_error;
     const absl::Status status = store_->Export(
-        since_, [this, &format_error](const v1::HistoryRecord& record) {
+        since_,
+        [this, &format_error](const v1::HistoryRecord& record) {
           format_error = formatter_.AppendRecord(record, &buffer_);
           if (!format_error.ok()) return false;
           ++records_in_buffer_;
           if (buffer_.size() < chunk_bytes_) return true;
           return SendBuffer();
-        });
+        },
+        /*stats=*/nullptr, [this] { return cancelled(); });
     const bool writable = WaitWritable();
     if (!writable) return Finish(grpc::Status::CANCELLED);
     if (!format_error.ok()) return Finish(ToGrpcStatus(format_error));

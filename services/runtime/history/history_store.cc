@@ -124,12 +124,13 @@ absl::Status HistoryStore::Flush(absl::Duration timeout) {
 
 absl::Status HistoryStore::Export(absl::optional<absl::Time> since,
                                   const HistoryRecordVisitor& visit,
-                                  HistoryExportStats* stats) const {
+                                  HistoryExportStats* stats,
+                                  const HistoryStopCheck& stopped) const {
   HistoryPageReader read_page = [this](const std::string& token) {
     return client_->Scan(ns_, /*prefix=*/"", token, kScanPage);
   };
   return ExportHistoryRecords(read_page, since, options_.export_options, visit,
-                              stats);
+                              stats, stopped);
 }
 
 }  // namespace parley::history

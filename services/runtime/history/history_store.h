@@ -62,10 +62,12 @@ class HistoryStore {
   absl::Status Flush(absl::Duration timeout = absl::InfiniteDuration());
 
   // Visits the stored records oldest first, only those at or after `since`
-  // when set; see ExportHistoryRecords. Blocks while scanning the tier.
+  // when set; see ExportHistoryRecords. Blocks while scanning the tier;
+  // `stopped`, if given, is asked before each page.
   absl::Status Export(absl::optional<absl::Time> since,
                       const HistoryRecordVisitor& visit,
-                      HistoryExportStats* stats = nullptr) const;
+                      HistoryExportStats* stats = nullptr,
+                      const HistoryStopCheck& stopped = nullptr) const;
 
  private:
   HistoryStore(cache::CacheClient* client, std::string ns,

@@ -446,5 +446,21 @@ TEST(HistoryExportTest, VisitorCanStopTheExport) {
   EXPECT_EQ(seen, 5);
 }
 
+TEST(HistoryExportTest, StopCheckEndsALongScan) {
+  FakeTier tier(4);
+  FillShuffled(tier, 50);
+  int visited = 0;
+  absl::Status status = ExportHistoryRecords(
+      tier.Reader(10), absl::nullopt, HistoryExportOptions(),
+      [&visited](const v1::HistoryRecord&) {
+        ++visited;
+        return true;
+      },
+      nullptr, [&tier] { return tier.pages_read() >= 2; });
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kCancelled, HasSubstr("")));
+  EXPECT_EQ(tier.pages_read(), 2);
+  EXPECT_EQ(visited, 0);
+}
+
 }  // namespace
 }  // namespace parley::history

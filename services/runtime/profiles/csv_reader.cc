@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+
 namespace parley::profiles {
 namespace {
 
@@ -71,6 +73,12 @@ void CsvReader::ProcessByte(char c, std::vector<CsvRecord>* out) {
     return;
   }
   StartRecordIfNeeded();
+  if (state_ != State::kSkipToLineEnd && ++record_bytes_ > kMaxCsvRecordBytes) {
+    record_.fields.clear();
+    Fail(absl::StrCat("the record is longer than ", kMaxCsvRecordBytes,
+                      " bytes; is a quote never closed?"));
+    return;
+  }
   switch (state_) {
     case State::kFieldStart:
       if (c == '"') {
@@ -131,6 +139,7 @@ void CsvReader::EndRecord(std::vector<CsvRecord>* out) {
   record_ = CsvRecord();
   field_.clear();
   in_record_ = false;
+  record_bytes_ = 0;
   state_ = State::kFieldStart;
 }
 

@@ -10,6 +10,10 @@
 
 namespace parley::profiles {
 
+// The longest record CsvReader holds; a longer one (e.g. after a quote
+// that is never closed) is reported malformed instead of growing memory.
+inline constexpr int64_t kMaxCsvRecordBytes = 1 << 20;
+
 // One CSV record and where it starts in the input.
 struct CsvRecord {
   // 1-based line on which the record starts.
@@ -27,8 +31,9 @@ struct CsvRecord {
 //
 // Accepts quoted fields with "" escapes and embedded commas and line breaks,
 // LF, CRLF or CR line ends and an optional UTF-8 byte order mark. Blank lines
-// (no characters at all) between records are skipped. A malformed record is
-// returned with an error status and reading goes on at the next line.
+// (no characters at all) between records are skipped. A malformed record
+// (including one longer than kMaxCsvRecordBytes) is returned with an error
+// status and reading goes on at the next line.
 //
 // Hand-written: none of Debian's C++ packages offers a streaming CSV parser
 // that fits (chunked input, per-record line numbers and errors).
@@ -73,6 +78,8 @@ class CsvReader {
   // The previous byte ended a line with CR: a following LF belongs to it.
   bool after_cr_ = false;
   bool in_record_ = false;
+  // Bytes of the current record so far.
+  int64_t record_bytes_ = 0;
   CsvRecord record_;
   std::string field_;
 };

@@ -623,5 +623,30 @@ TEST(ProfileLoaderTest, HundredThousandRowsInChunks) {
   EXPECT_EQ(report.bytes_processed, total_bytes);
 }
 
+TEST(CsvReaderTest, AnOverlongRecordIsMalformedAndReadingGoesOn) {
+  // A quote never closed would otherwise take the rest of the file.
+  std::string input = "a,\"never closed\n";
+  for (int i = 0; i < 40000; ++i) input += "xxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n";
+  input += "tail\n";
+  std::vector<CsvRecord> records = ReadCsv(input, {4096, 100000, 77});
+  ASSERT_GE(records.size(), 2u);
+  EXPECT_EQ(records[0].line, 1);
+  EXPECT_THAT(records[0].status, StatusIs(absl::StatusCode::kInvalidArgument,
+                                          HasSubstr("longer than 1048576")));
+  EXPECT_TRUE(records[0].fields.empty());
+  // Reading resumed at the next line end after the limit.
+  const CsvRecord& last = records.back();
+  EXPECT_TRUE(last.status.ok());
+  EXPECT_THAT(last.fields, ElementsAre("tail"));
+  EXPECT_EQ(last.line, 40002);
+
+  // Just under the limit is fine.
+  std::string big(kMaxCsvRecordBytes - 1, 'y');
+  records = ReadCsv(big + "\nnext\n");
+  ASSERT_THAT(records, SizeIs(2));
+  EXPECT_TRUE(records[0].status.ok());
+  EXPECT_EQ(records[0].fields[0].size(), big.size());
+}
+
 }  // namespace
 }  // namespace parley::profiles
