@@ -25,7 +25,7 @@ PROTOS = ["coordinator", "channel", "deployments", "runtime", "profiles"]
 
 
 def stubs():
-    state = os.path.join(ROOT, ".parley")
+    state = os.environ.get("PARLEY_STATE", os.path.join(ROOT, ".parley"))
     parley_stubs.generate_stubs(
         {ROOT: [f"proto/parley/v1/{name}.proto" for name in PROTOS]},
         os.path.join(state, "py"), os.path.join(state, "py_sources"))
