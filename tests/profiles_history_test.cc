@@ -87,7 +87,7 @@ struct CsvFile {
 };
 
 // `good` profiles (CustomerID 1..good, one of them spanning two lines) and
-// five bad rows spread among them.
+// six bad rows spread among them.
 CsvFile CustomerCsv(int good) {
   CsvFile file;
   int line = 1;
@@ -103,6 +103,7 @@ CsvFile CustomerCsv(int good) {
     if (id == 900) bad("77778,abc,Gold,2024-01-01", "Age");
     if (id == 1200) bad("77779,30,Gold,2024-13-45", "LastPurchase");
     if (id == 1900) bad(",30,Gold,2024-01-01", "CustomerID");
+    if (id == 1950) bad("77780,30,Caf\xe9,2024-01-01", "Tier");  // Latin-1.
     if (id == 1000) {
       // A quoted field with a line break: one row on two lines.
       file.text += "1000,40,\"Multi\nline\",2024-02-01T10:00:00Z\n";
@@ -412,6 +413,14 @@ TEST_F(ProfilesHistoryTest, LoadRejectsBadRequestsWithActionableErrors) {
   result = Load("demo", "Customer", "", 100);
   EXPECT_EQ(result.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(result.status.error_message(), HasSubstr("no header row"));
+
+  // A header of thousands of unknown columns: the error still fits.
+  std::string wide = "CustomerID";
+  for (int i = 0; i < 50000; ++i) absl::StrAppend(&wide, ",Unknown", i);
+  result = Load("demo", "Customer", wide + "\n1\n", 65536);
+  EXPECT_EQ(result.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(result.status.error_message(), HasSubstr("Unknown0"));
+  EXPECT_LE(result.status.error_message().size(), 2003u);
 
   std::string big = "CustomerID\n" + std::string((1 << 20) + 10, '1');
   result = Load("demo", "Customer", big, big.size());

@@ -66,7 +66,13 @@ void HistoryStore::Append(const v1::HistoryRecord& record, AppendDone done) {
     auto has_room = [this, max_in_flight]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
       return in_flight_ < max_in_flight;
     };
-    mu_.Await(absl::Condition(&has_room));
+    if (!mu_.AwaitWithTimeout(absl::Condition(&has_room),
+                              options_.max_append_wait)) {
+      spdlog::warn(
+          "{} history appends in flight for {}; the cache tier is slow, "
+          "appending anyway",
+          in_flight_, ns_);
+    }
     ++in_flight_;
   }
   std::string key = HistoryKey(record);

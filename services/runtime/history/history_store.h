@@ -19,9 +19,11 @@
 namespace parley::history {
 
 struct HistoryStoreOptions {
-  // Appends in flight; Append waits beyond this (back-pressure rather than
-  // losing records while the tier is slow).
+  // Appends in flight; beyond this Append waits (back-pressure rather than
+  // losing records while the tier is slow), for at most `max_append_wait`,
+  // then goes ahead anyway (never stuck, e.g. on a thread the answers need).
   int max_in_flight = 4096;
+  absl::Duration max_append_wait = absl::Seconds(5);
   HistoryExportOptions export_options;
 };
 
@@ -51,7 +53,8 @@ class HistoryStore {
   const std::string& ns() const { return ns_; }
 
   // Stores `record` without waiting (unless max_in_flight appends are in
-  // flight); `done`, if given, runs with the outcome on a cache-client
+  // flight: see HistoryStoreOptions); `done`, if given, runs with the
+  // outcome on a cache-client
   // thread, or at once for an invalid record (it must not call Flush).
   // Failures are also logged with the record, so an operator can replay it.
   void Append(const v1::HistoryRecord& record, AppendDone done = nullptr);

@@ -17,6 +17,18 @@ namespace {
 constexpr int64_t kMinTimestampSeconds = -62135596800;
 constexpr int64_t kMaxTimestampSeconds = 253402300799;
 
+// At most about 60 bytes of `text` (valid UTF-8) for an error message, so a
+// huge bad value does not make a huge report.
+std::string Excerpt(absl::string_view text) {
+  constexpr size_t kMax = 60;
+  if (text.size() <= kMax) return std::string(text);
+  size_t cut = kMax;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) {
+    --cut;  // Not inside a character.
+  }
+  return absl::StrCat(text.substr(0, cut), "...");
+}
+
 bool ConsumeDigits(absl::string_view& text) {
   size_t n = 0;
   while (n < text.size() && absl::ascii_isdigit(text[n])) ++n;
@@ -62,7 +74,7 @@ absl::Status ParseNumber(absl::string_view text, v1::NameValue& value) {
   if (!IsDecimal(text) || !absl::SimpleAtod(text, &number) ||
       !std::isfinite(number)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("'", text, "' is not a NUMBER"));
+        absl::StrCat("'", Excerpt(text), "' is not a NUMBER"));
   }
   value.set_number_value(number == 0 ? 0.0 : number);  // No negative zero.
   return absl::OkStatus();
@@ -70,7 +82,7 @@ absl::Status ParseNumber(absl::string_view text, v1::NameValue& value) {
 
 absl::Status ParseDateTime(absl::string_view text, v1::NameValue& value) {
   const absl::Status invalid = absl::InvalidArgumentError(absl::StrCat(
-      "'", text,
+      "'", Excerpt(text),
       "' is not a DATETIME (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.fff]Z, or with "
       "an offset such as +02:00)"));
   if (!StartsWithDate(text)) return invalid;
@@ -106,14 +118,52 @@ absl::Status ParseBoolean(absl::string_view text, v1::NameValue& value) {
     }
   }
   return absl::InvalidArgumentError(absl::StrCat(
-      "'", text, "' is not a BOOLEAN (true/false, 1/0 or yes/no)"));
+      "'", Excerpt(text), "' is not a BOOLEAN (true/false, 1/0 or yes/no)"));
 }
 
 }  // namespace
 
+bool IsValidUtf8(absl::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    int length = 0;
+    uint32_t code = 0;
+    uint32_t min = 0;
+    if ((c & 0xE0) == 0xC0) {
+      length = 2, code = c & 0x1F, min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+      length = 3, code = c & 0x0F, min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+      length = 4, code = c & 0x07, min = 0x10000;
+    } else {
+      return false;
+    }
+    if (i + length > text.size()) return false;
+    for (int k = 1; k < length; ++k) {
+      const unsigned char next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3F);
+    }
+    if (code < min || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
+      return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
 absl::StatusOr<v1::NameValue> ParseFieldValue(absl::string_view name,
                                               v1::FieldType type,
                                               absl::string_view text) {
+  if (!IsValidUtf8(text)) {
+    return absl::InvalidArgumentError(
+        "the value is not valid UTF-8 text; save the file as UTF-8");
+  }
   v1::NameValue value;
   value.set_name(std::string(name));
   if (type == v1::STRING) {

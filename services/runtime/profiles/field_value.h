@@ -19,8 +19,14 @@ namespace parley::profiles {
 //   or 0, as NameValue has no boolean case.
 //
 // For every type but STRING, surrounding spaces are ignored and an empty
-// text is NULL (a NameValue with no value set). Returns InvalidArgument with
-// a message suitable for a row error otherwise.
+// text is NULL (a NameValue with no value set). Text that is not valid
+// UTF-8 (e.g. a file saved as Latin-1) is refused for every type: protobuf
+// strings must be UTF-8. Returns InvalidArgument with a message suitable
+// for a row error otherwise.
+// True if `text` is well-formed UTF-8 (no overlong forms, surrogates or
+// code points above U+10FFFF).
+bool IsValidUtf8(absl::string_view text);
+
 absl::StatusOr<v1::NameValue> ParseFieldValue(absl::string_view name,
                                               v1::FieldType type,
                                               absl::string_view text);

@@ -206,8 +206,22 @@ grpc::Status LoadProfilesReactor::Load() {
   return grpc::Status::OK;
 }
 
+namespace {
+
+// A status whose message fits in the call's trailers (a bad header could
+// otherwise list a megabyte of column names).
+grpc::Status Bounded(const grpc::Status& status) {
+  constexpr size_t kMaxMessage = 2000;
+  if (status.error_message().size() <= kMaxMessage) return status;
+  return grpc::Status(
+      status.error_code(),
+      absl::StrCat(status.error_message().substr(0, kMaxMessage), "..."));
+}
+
+}  // namespace
+
 void LoadProfilesReactor::Run() {
-  const grpc::Status status = Load();
+  const grpc::Status status = Bounded(Load());
   // Nothing stays in flight once the call ends.
   if (writer_ != nullptr) writer_->Finish().IgnoreError();
   const bool writable = WaitWritable();

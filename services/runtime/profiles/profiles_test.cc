@@ -648,5 +648,34 @@ TEST(CsvReaderTest, AnOverlongRecordIsMalformedAndReadingGoesOn) {
   EXPECT_EQ(records[0].fields[0].size(), big.size());
 }
 
+TEST(FieldValueTest, TextMustBeUtf8) {
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8("plain"));
+  EXPECT_TRUE(IsValidUtf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));
+  EXPECT_FALSE(IsValidUtf8("caf\xe9"));           // Latin-1.
+  EXPECT_FALSE(IsValidUtf8("\xc3"));              // Truncated.
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));          // Overlong.
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // Surrogate.
+  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // Above U+10FFFF.
+  EXPECT_FALSE(IsValidUtf8("\x80"));
+  EXPECT_THAT(ParseFieldValue("Tier", v1::STRING, "caf\xe9"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("not valid UTF-8")));
+  EXPECT_THAT(ParseFieldValue("Age", v1::NUMBER, "4\xe9"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("not valid UTF-8")));
+  // A huge bad value is not repeated whole in the message.
+  const std::string huge(100000, '9');
+  absl::StatusOr<v1::NameValue> bad =
+      ParseFieldValue("Age", v1::NUMBER, huge + "x");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_LT(bad.status().message().size(), 200u);
+  EXPECT_THAT(bad.status().message(), HasSubstr("...' is not a NUMBER"));
+  absl::StatusOr<v1::NameValue> ok =
+      ParseFieldValue("Tier", v1::STRING, "caf\xc3\xa9");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->string_value(), "caf\xc3\xa9");
+}
+
 }  // namespace
 }  // namespace parley::profiles
