@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -118,6 +120,39 @@ Sessions MakeSessions(const v1::ServerGroup& group, const std::string& member,
   return sessions;
 }
 
+// Applies a change of the group's settings made while the server runs.
+void FollowSettings(const v1::ConfigEvent& event, const std::string& group,
+                    const v1::ServerGroup& started_with,
+                    const Sessions& sessions) {
+  if (event.kind() == v1::ConfigEvent::DELETE) return;
+  const std::string prefix = absl::StrCat("groups/", group, "/");
+  for (const v1::ConfigEntry& entry : event.entries()) {
+    if (!absl::StartsWith(entry.path(), prefix)) continue;
+    const std::string suffix = entry.path().substr(prefix.size());
+    if (suffix == "session/timeout_seconds") {
+      uint32_t seconds = 0;
+      if (!absl::SimpleAtoi(entry.value(), &seconds) || seconds == 0) continue;
+      const absl::Duration timeout = absl::Seconds(seconds);
+      if (sessions.local != nullptr) sessions.local->SetTimeout(timeout);
+      if (sessions.distributed != nullptr) {
+        sessions.distributed->SetTimeout(timeout);
+      }
+      if (event.kind() == v1::ConfigEvent::PUT) {
+        spdlog::info("session timeout of group '{}' is now {} s", group,
+                     seconds);
+      }
+    } else if (suffix == "cache/type" &&
+               entry.value() !=
+                   v1::CacheType_Name(started_with.settings().cache_type())) {
+      spdlog::warn(
+          "the cache type of group '{}' changed to {}; this server keeps "
+          "serving {} sessions until it restarts",
+          group, entry.value(),
+          v1::CacheType_Name(started_with.settings().cache_type()));
+    }
+  }
+}
+
 // Connects to the cache tier, retrying until it answers or the server is
 // asked to stop (then exits).
 std::unique_ptr<parley::cache::CacheClient> ConnectCache(
@@ -226,6 +261,18 @@ int main(int argc, char** argv) {
         return deployments->WatchDeployments(context, request);
       },
       [&](const v1::DeploymentEvent& event) { applier.Apply(event); });
+  // The session timeout applies from the next write on; a change of cache
+  // type needs a restart of the group's servers.
+  parley::coordinator::StreamFollower<v1::ConfigEvent> settings_follower(
+      "group settings",
+      [&](grpc::ClientContext* context) {
+        v1::WatchConfigRequest request;
+        request.set_prefix(absl::StrCat("groups/", group_name));
+        return coordinator->WatchConfig(context, request);
+      },
+      [&](const v1::ConfigEvent& event) {
+        FollowSettings(event, group_name, *group, sessions);
+      });
   parley::coordinator::MemberAgentOptions agent_options;
   agent_options.coordinator_address = coordinator_address;
   agent_options.credentials = *credentials;
@@ -237,6 +284,7 @@ int main(int argc, char** argv) {
   parley::coordinator::MemberAgent agent(agent_options);
 
   deployment_follower.Start();
+  settings_follower.Start();
   if (sessions.follower != nullptr) sessions.follower->Start();
   agent.Start();
   spdlog::info(
@@ -284,6 +332,7 @@ int main(int argc, char** argv) {
   agent.Stop();
   (*server)->Shutdown();
   deployment_follower.Stop();
+  settings_follower.Stop();
   if (sessions.follower != nullptr) sessions.follower->Stop();
   if (absl::Status s = (*history)->Flush(absl::Seconds(5)); !s.ok()) {
     spdlog::error("history records not stored: {}", s.ToString());
