@@ -595,6 +595,13 @@ uint64_t PartitionStore::EstimatedBytes() const {
   return sst + memtables;
 }
 
+std::optional<uint64_t> PartitionStore::IntProperty(
+    const std::string& name) const {
+  uint64_t value = 0;
+  if (!impl_->db->GetIntProperty(name, &value)) return std::nullopt;
+  return value;
+}
+
 absl::Status PartitionStore::Flush() {
   return FromRocks(impl_->db->FlushWAL(/*sync=*/true), "flush log");
 }

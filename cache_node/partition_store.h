@@ -116,6 +116,10 @@ class PartitionStore {
   uint64_t EstimatedKeys() const;
   uint64_t EstimatedBytes() const;
 
+  // A RocksDB integer property of the database (e.g.
+  // "rocksdb.block-cache-usage"); nullopt if RocksDB does not know it.
+  std::optional<uint64_t> IntProperty(const std::string& name) const;
+
   // Flushes the write-ahead log to disk; called on shutdown.
   absl::Status Flush();
 

@@ -1,5 +1,7 @@
 #include "services/coordinator/broadcast_hub.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "services/common/names.h"
 
@@ -29,6 +31,17 @@ void GroupStream::AddSubscriberLocked(BroadcastSubscriber* subscriber) {
 void GroupStream::RemoveSubscriber(BroadcastSubscriber* subscriber) {
   absl::MutexLock lock(&mu_);
   subscribers_.erase(subscriber);
+}
+
+uint64_t GroupStream::MaxSubscriberLagLocked() const {
+  uint64_t lag = 0;
+  for (const BroadcastSubscriber* subscriber : subscribers_) {
+    const std::optional<uint64_t> delivered = subscriber->DeliveredLocked();
+    if (delivered.has_value() && *delivered < log_.head()) {
+      lag = std::max(lag, log_.head() - *delivered);
+    }
+  }
+  return lag;
 }
 
 void GroupStream::Close() {

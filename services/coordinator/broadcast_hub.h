@@ -2,6 +2,7 @@
 #define PARLEY_SERVICES_COORDINATOR_BROADCAST_HUB_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -21,6 +22,11 @@ class BroadcastSubscriber {
   // New entries were appended or the stream closed. Called with the
   // stream's lock held; must not block.
   virtual void OnStreamChangedLocked() = 0;
+  // Sequence of the last entry sent to this subscriber (for lag figures);
+  // nullopt when not tracked. Called with the stream's lock held.
+  virtual std::optional<uint64_t> DeliveredLocked() const {
+    return std::nullopt;
+  }
 };
 
 // One group's broadcast: its log and its subscribers, under one lock.
@@ -44,6 +50,13 @@ class GroupStream {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RemoveSubscriber(BroadcastSubscriber* subscriber)
       ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Subscribers reading the stream now.
+  size_t SubscriberCountLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return subscribers_.size();
+  }
+  // Entries the furthest-behind subscriber has yet to be sent (0 if none).
+  uint64_t MaxSubscriberLagLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Marks the stream closed and wakes every subscriber so it can finish.
   void Close() ABSL_LOCKS_EXCLUDED(mu_);

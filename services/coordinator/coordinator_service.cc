@@ -35,6 +35,10 @@ class SubscribeReactor : public grpc::ServerWriteReactor<v1::BroadcastEvent>,
 
   void OnStreamChangedLocked() override { WriteNextLocked(); }
 
+  std::optional<uint64_t> DeliveredLocked() const override {
+    return cursor_.delivered;
+  }
+
   void Close(const grpc::Status& status) override {
     absl::MutexLock lock(&stream_->mu());
     FinishLocked(status);

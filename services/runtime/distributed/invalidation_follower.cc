@@ -91,7 +91,10 @@ void InvalidationFollower::OnEvent(const v1::BroadcastEvent& event) {
       } else {
         for (const v1::BroadcastEntry& entry : event.entries()) {
           if (entry.namespace_() == options_.ns) {
-            cache_->Evict(entry.key(), entry.version());
+            invalidations_.fetch_add(1, std::memory_order_relaxed);
+            if (cache_->Evict(entry.key(), entry.version())) {
+              evictions_.fetch_add(1, std::memory_order_relaxed);
+            }
           }
         }
       }

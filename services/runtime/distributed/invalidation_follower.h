@@ -76,6 +76,14 @@ class InvalidationFollower {
 
   // Times the near cache was flushed (subscription starts, gaps, drops).
   uint64_t flushes() const { return flushes_.load(std::memory_order_relaxed); }
+  // Invalidations of this follower's namespace received, and how many of
+  // them dropped a cached copy.
+  uint64_t invalidations() const {
+    return invalidations_.load(std::memory_order_relaxed);
+  }
+  uint64_t evictions() const {
+    return evictions_.load(std::memory_order_relaxed);
+  }
 
   // Applies one event of the subscription (what the stream reader calls).
   void OnEvent(const v1::BroadcastEvent& event);
@@ -91,6 +99,8 @@ class InvalidationFollower {
   std::unique_ptr<coordinator::StreamFollower<v1::BroadcastEvent>> stream_;
   std::atomic<bool> live_{false};
   std::atomic<uint64_t> flushes_{0};
+  std::atomic<uint64_t> invalidations_{0};
+  std::atomic<uint64_t> evictions_{0};
   mutable absl::Mutex mu_;
   uint64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t sequence_ ABSL_GUARDED_BY(mu_) = 0;

@@ -131,18 +131,26 @@ NearCache::Shard& NearCache::ShardFor(absl::string_view id) const {
 
 std::optional<CachedSession> NearCache::Lookup(absl::string_view id,
                                                int64_t now_ms) {
-  if (shards_.empty() || !enabled()) return std::nullopt;
+  if (shards_.empty() || !enabled()) {
+    misses_.fetch_add(1, std::memory_order_relaxed);
+    return std::nullopt;
+  }
   Shard& shard = ShardFor(id);
   absl::MutexLock lock(&shard.mu);
   auto it = shard.index.find(id);
-  if (it == shard.index.end()) return std::nullopt;
+  if (it == shard.index.end()) {
+    misses_.fetch_add(1, std::memory_order_relaxed);
+    return std::nullopt;
+  }
   const CachedSession& session = it->second->session;
   if (session.expire_time_ms != 0 && session.expire_time_ms <= now_ms) {
     // Expired in the tier: nothing a later insert could race with.
     shard.EraseLocked(it);
+    misses_.fetch_add(1, std::memory_order_relaxed);
     return std::nullopt;
   }
   shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
+  hits_.fetch_add(1, std::memory_order_relaxed);
   return session;
 }
 

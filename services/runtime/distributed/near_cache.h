@@ -97,6 +97,10 @@ class NearCache {
   // The most copies held (max_entries).
   size_t capacity() const { return capacity_; }
 
+  // Lookups that found a copy, and that did not, since construction.
+  uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
+  uint64_t misses() const { return misses_.load(std::memory_order_relaxed); }
+
  private:
   struct Shard;
 
@@ -105,6 +109,8 @@ class NearCache {
   const size_t capacity_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::atomic<bool> enabled_{false};
+  std::atomic<uint64_t> hits_{0};
+  std::atomic<uint64_t> misses_{0};
 };
 
 }  // namespace parley::distributed

@@ -57,6 +57,7 @@ void HistoryStore::Append(const v1::HistoryRecord& record, AppendDone done) {
   if (absl::Status s = ValidateHistoryRecord(record); !s.ok()) {
     spdlog::error("history record not stored: {}; record: {}", s.ToString(),
                   RecordJson(record));
+    failed_.fetch_add(1, std::memory_order_relaxed);
     if (done) done(s);
     return;
   }
@@ -98,6 +99,7 @@ void HistoryStore::OnStored(const std::string& key,
     spdlog::error("history record {} not stored in {}: {}; record: {}", key,
                   ns_, status.ToString(), RecordJson(record));
   }
+  (status.ok() ? stored_ : failed_).fetch_add(1, std::memory_order_relaxed);
   if (done) done(status);
   absl::MutexLock lock(&mu_);
   --in_flight_;

@@ -1,6 +1,7 @@
 #ifndef PARLEY_SERVICES_RUNTIME_HISTORY_HISTORY_STORE_H_
 #define PARLEY_SERVICES_RUNTIME_HISTORY_HISTORY_STORE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -64,6 +65,11 @@ class HistoryStore {
   // Flush, or DEADLINE_EXCEEDED if they did not complete within `timeout`.
   absl::Status Flush(absl::Duration timeout = absl::InfiniteDuration());
 
+  // Appends stored, and appends that failed (invalid records included),
+  // since the store was created.
+  uint64_t stored() const { return stored_.load(std::memory_order_relaxed); }
+  uint64_t failed() const { return failed_.load(std::memory_order_relaxed); }
+
   // Visits the stored records oldest first, only those at or after `since`
   // when set; see ExportHistoryRecords. Blocks while scanning the tier;
   // `stopped`, if given, is asked before each page.
@@ -86,6 +92,8 @@ class HistoryStore {
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t failed_since_flush_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status last_failure_ ABSL_GUARDED_BY(mu_);
+  std::atomic<uint64_t> stored_{0};
+  std::atomic<uint64_t> failed_{0};
 };
 
 }  // namespace parley::history
