@@ -10,6 +10,11 @@ ABSL_FLAG(std::string, log_level, "info",
           "trace, debug, info, warn, error or off");
 ABSL_FLAG(int, shutdown_grace_seconds, 10,
           "seconds in-flight calls get to finish after SIGTERM/SIGINT");
+ABSL_FLAG(int, metrics_port, -1,
+          "port serving Prometheus metrics over HTTP (GET /metrics) on the "
+          "host of --listen; -1 serves none, 0 picks a free port");
+ABSL_FLAG(std::string, metrics_port_file, "",
+          "if set, the bound metrics port is written to this file");
 ABSL_FLAG(std::string, tls_cert_file, "",
           "PEM certificate this process presents (TLS when set)");
 ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of --tls_cert_file");

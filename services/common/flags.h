@@ -15,6 +15,11 @@ ABSL_DECLARE_FLAG(std::string, port_file);
 ABSL_DECLARE_FLAG(std::string, log_level);
 // Seconds to let in-flight calls finish after SIGTERM/SIGINT.
 ABSL_DECLARE_FLAG(int, shutdown_grace_seconds);
+// Port serving Prometheus metrics over HTTP (GET /metrics) on the host of
+// --listen: -1 (the default) serves none, 0 picks a free port.
+ABSL_DECLARE_FLAG(int, metrics_port);
+// Writes the bound metrics port to this file once serving.
+ABSL_DECLARE_FLAG(std::string, metrics_port_file);
 // PEM files for TLS; see services/common/tls.h.
 ABSL_DECLARE_FLAG(std::string, tls_cert_file);
 ABSL_DECLARE_FLAG(std::string, tls_key_file);

@@ -16,6 +16,9 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "services/common/flags.h"
 #include "services/common/logging.h"
+#include "services/common/metrics/grpc_server_metrics.h"
+#include "services/common/metrics/process_metrics.h"
+#include "services/common/metrics/registry.h"
 #include "services/common/version.h"
 #include "spdlog/spdlog.h"
 
@@ -28,6 +31,45 @@ sigset_t ShutdownSignals() {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   return signals;
+}
+
+absl::Status WritePortFile(const std::string& path, int port,
+                           absl::string_view flag) {
+  if (path.empty()) return absl::OkStatus();
+  std::ofstream out(path, std::ios::trunc);
+  out << port << "\n";
+  if (!out) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot write --", flag, " '", path, "'"));
+  }
+  return absl::OkStatus();
+}
+
+// Serves metrics when asked to and counts the server's calls.
+absl::StatusOr<std::unique_ptr<metrics::MetricsServer>> StartMetrics(
+    const ServerOptions& options, grpc::ServerBuilder* builder) {
+  if (options.metrics_port == -1) return nullptr;
+  metrics::Registry& registry = metrics::DefaultRegistry();
+  metrics::RegisterProcessMetrics(&registry, options.role);
+  std::string host = metrics::HostOfListenAddress(options.listen_address);
+  if (host.empty()) host = "0.0.0.0";
+  absl::StatusOr<std::unique_ptr<metrics::MetricsServer>> server =
+      metrics::MetricsServer::Start(host, options.metrics_port, &registry);
+  if (!server.ok()) return server.status();
+  if (absl::Status s = WritePortFile(options.metrics_port_file,
+                                     (*server)->port(), "metrics_port_file");
+      !s.ok()) {
+    return s;
+  }
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(
+      std::make_unique<metrics::ServerMetricsInterceptorFactory>(&registry));
+  builder->experimental().SetInterceptorCreators(std::move(interceptors));
+  spdlog::info("{} metrics on http://{}:{}/metrics", options.role, host,
+               (*server)->port());
+  return server;
 }
 
 std::string VersionString() {
@@ -95,6 +137,8 @@ ServerOptions ServerOptionsFromFlags(
   options.listen_address = absl::GetFlag(FLAGS_listen);
   options.tls = TlsFilesFromFlags();
   options.port_file = absl::GetFlag(FLAGS_port_file);
+  options.metrics_port = absl::GetFlag(FLAGS_metrics_port);
+  options.metrics_port_file = absl::GetFlag(FLAGS_metrics_port_file);
   options.shutdown_grace =
       absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
   return options;
@@ -109,7 +153,16 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
+  if (options.metrics_port < -1 || options.metrics_port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--metrics_port must be -1 (none), 0 (a free port) or "
+                     "a port number; got ",
+                     options.metrics_port));
+  }
   grpc::ServerBuilder builder;
+  absl::StatusOr<std::unique_ptr<metrics::MetricsServer>> metrics =
+      StartMetrics(options, &builder);
+  if (!metrics.ok()) return metrics.status();
   int port = 0;
   builder.AddListeningPort(options.listen_address, *credentials, &port);
   for (grpc::Service* service : services) builder.RegisterService(service);
@@ -119,23 +172,23 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
         absl::StrCat("cannot listen on ", options.listen_address,
                      ": is the address valid and the port free? (--listen)"));
   }
-  if (!options.port_file.empty()) {
-    std::ofstream out(options.port_file, std::ios::trunc);
-    out << port << "\n";
-    if (!out) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("cannot write --port_file '", options.port_file, "'"));
-    }
+  if (absl::Status s = WritePortFile(options.port_file, port, "port_file");
+      !s.ok()) {
+    return s;
   }
   spdlog::info("{} serving on port {} ({})", options.role, port,
                options.tls.enabled() ? "TLS" : "plaintext");
   return std::unique_ptr<GrpcServer>(
-      new GrpcServer(options, std::move(server), port));
+      new GrpcServer(options, std::move(server), port, *std::move(metrics)));
 }
 
 GrpcServer::GrpcServer(ServerOptions options,
-                       std::unique_ptr<grpc::Server> server, int port)
-    : options_(std::move(options)), server_(std::move(server)), port_(port) {
+                       std::unique_ptr<grpc::Server> server, int port,
+                       std::unique_ptr<metrics::MetricsServer> metrics)
+    : options_(std::move(options)),
+      metrics_(std::move(metrics)),
+      server_(std::move(server)),
+      port_(port) {
   SetServing(false);
 }
 
@@ -156,6 +209,7 @@ void GrpcServer::Shutdown() {
   SetServing(false);
   server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.shutdown_grace));
   server_->Wait();
+  metrics_.reset();
 }
 
 }  // namespace parley
