@@ -17,6 +17,7 @@
 #include "proto/parley/v1/coordinator.grpc.pb.h"
 #include "services/common/flags.h"
 #include "services/common/logging.h"
+#include "services/common/metrics/cache_node_metrics.h"
 #include "services/common/server_bootstrap.h"
 #include "services/common/tls.h"
 #include "services/coordinator/member_agent.h"
@@ -103,6 +104,8 @@ int main(int argc, char** argv) {
     options.node_id = absl::StrCat("cache-", port);
   }
   parley::cache::CacheNodeCore core(options, store->get(), channels);
+  const parley::metrics::CollectorHandle metrics =
+      parley::metrics::RegisterCacheNodeMetrics(&core, store->get());
   std::unique_ptr<parley::coordinator::MemberAgent> agent;
   parley::cache::CacheNodeService service(
       &core, channels, [&](bool keep_running) -> absl::StatusOr<uint32_t> {

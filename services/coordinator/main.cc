@@ -6,6 +6,7 @@
 
 #include "absl/flags/flag.h"
 #include "services/common/logging.h"
+#include "services/common/metrics/coordinator_metrics.h"
 #include "services/common/server_bootstrap.h"
 #include "services/coordinator/coordinator_core.h"
 #include "services/coordinator/coordinator_service.h"
@@ -40,6 +41,8 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<parley::coordinator::CoordinatorCore>> core =
       parley::coordinator::CoordinatorCore::Open(options);
   parley::ExitIfError(core.status());
+  const parley::metrics::CollectorHandle metrics =
+      parley::metrics::RegisterCoordinatorMetrics(core->get());
 
   parley::coordinator::CoordinatorService service(core->get());
   parley::coordinator::DeploymentsService deployments(core->get());

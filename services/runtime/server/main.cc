@@ -22,6 +22,7 @@
 #include "proto/parley/v1/runtime.grpc.pb.h"
 #include "services/common/flags.h"
 #include "services/common/logging.h"
+#include "services/common/metrics/runtime_metrics.h"
 #include "services/common/server_bootstrap.h"
 #include "services/common/tls.h"
 #include "services/coordinator/member_agent.h"
@@ -234,6 +235,16 @@ int main(int argc, char** argv) {
       });
   parley::runtime::DeploymentApplier applier(&engine);
   parley::runtime::WorkerPool workers(absl::GetFlag(FLAGS_worker_threads));
+  parley::metrics::RuntimeMetricsSources metric_sources;
+  metric_sources.group = group_name;
+  metric_sources.local_sessions = sessions.local.get();
+  metric_sources.near_cache = sessions.near_cache.get();
+  metric_sources.follower = sessions.follower.get();
+  metric_sources.publisher = sessions.publisher.get();
+  metric_sources.history = history->get();
+  metric_sources.queued_calls = [&workers] { return workers.queued(); };
+  const parley::metrics::CollectorHandle metrics =
+      parley::metrics::RegisterRuntimeMetrics(std::move(metric_sources));
   parley::runtime::RuntimeService runtime_service(&engine, &workers);
   parley::profiles::ProfilesService profiles_service(
       &profiles,
