@@ -297,23 +297,30 @@ int main(int argc, char** argv) {
   deployment_follower.Start();
   settings_follower.Start();
   if (sessions.follower != nullptr) sessions.follower->Start();
-  agent.Start();
   spdlog::info(
       "runtime server '{}' of group '{}' ({} sessions) at {}, coordinator {}",
       member_id, group_name,
       group->settings().cache_type() == v1::LOCAL ? "LOCAL" : "DISTRIBUTED",
       advertise, coordinator_address);
 
-  // Healthy while joined, with the group's deployments loaded and, for a
-  // DISTRIBUTED group, the invalidation stream live.
+  // Joins the group once the deployments are loaded and, for a DISTRIBUTED
+  // group, the invalidation stream is live, so clients that follow the
+  // membership never see a server that cannot serve yet. Healthy while all
+  // three hold.
   std::atomic<bool> stopping{false};
   std::thread housekeeping([&] {
     bool serving = false;
+    bool agent_started = false;
     absl::Time next_sweep = absl::Now();
     while (!stopping.load()) {
-      const bool ready =
-          agent.joined() && applier.loaded() &&
+      const bool loaded_and_live =
+          applier.loaded() &&
           (sessions.follower == nullptr || sessions.follower->live());
+      if (loaded_and_live && !agent_started) {
+        agent.Start();
+        agent_started = true;
+      }
+      const bool ready = agent.joined() && loaded_and_live;
       if (ready != serving) {
         serving = ready;
         (*server)->SetServing(ready);
