@@ -1,9 +1,14 @@
 #include "tests/support/local_cluster.h"
 
 #include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/parley/v1/cache_node.grpc.pb.h"
@@ -14,6 +19,7 @@ namespace {
 
 constexpr char kCoordinator[] = "services/coordinator/parley-coordinator";
 constexpr char kCacheNode[] = "cache_node/parley-cache-node";
+constexpr char kRuntime[] = "services/runtime/server/parley-runtime";
 
 std::unique_ptr<grpc::ClientContext> Context() {
   auto context = std::make_unique<grpc::ClientContext>();
@@ -118,12 +124,133 @@ absl::Status LocalCluster::WaitForStableTable(int count,
       absl::FormatDuration(timeout), "\n", Logs()));
 }
 
+absl::Status LocalCluster::LaunchRuntimeServer(
+    const RuntimeServerOptions& options) {
+  auto it = runtime_servers_.find(options.member_id);
+  if (it != runtime_servers_.end() && it->second.process != nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "runtime server ", options.member_id, " is already running"));
+  }
+  RuntimeServer server;
+  server.port_file = absl::StrCat(dir_, "/", options.member_id, ".port");
+  std::filesystem::remove(server.port_file);
+  std::vector<std::string> args = {
+      absl::StrCat("--coordinator=", coordinator_.address()),
+      absl::StrCat("--group=", options.group),
+      absl::StrCat("--member_id=", options.member_id),
+      absl::StrCat("--lease_ttl_seconds=", options.lease_ttl_seconds),
+      "--shutdown_grace_seconds=2",
+      "--listen=127.0.0.1:0",
+      absl::StrCat("--port_file=", server.port_file)};
+  args.insert(args.end(), options.flags.begin(), options.flags.end());
+  absl::StatusOr<std::unique_ptr<ChildProcess>> process =
+      ChildProcess::Spawn(RunfilePath(kRuntime), args,
+                          absl::StrCat(dir_, "/", options.member_id, ".log"));
+  if (!process.ok()) return process.status();
+  server.process = std::move(*process);
+  runtime_servers_[options.member_id] = std::move(server);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> LocalCluster::WaitForRuntimeServerPort(
+    const std::string& member_id, absl::Duration timeout) {
+  auto it = runtime_servers_.find(member_id);
+  if (it == runtime_servers_.end() || it->second.process == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("no runtime server ", member_id, " was launched"));
+  }
+  RuntimeServer& server = it->second;
+  const absl::Time deadline = absl::Now() + timeout;
+  while (server.port == 0) {
+    absl::StatusOr<int> port =
+        WaitForPortFile(server.port_file, absl::Milliseconds(50));
+    if (port.ok()) {
+      server.port = *port;
+      break;
+    }
+    absl::StatusOr<int> exited = server.process->Wait(absl::ZeroDuration());
+    if (exited.ok()) {
+      const std::string log = server.process->Log();
+      server.process.reset();
+      return absl::UnavailableError(
+          absl::StrCat("runtime server ", member_id, " exited with ", *exited,
+                       " before listening\n", Tail(log)));
+    }
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "runtime server ", member_id, " did not listen within ",
+          absl::FormatDuration(timeout), "\n", Tail(server.process->Log())));
+    }
+  }
+  return absl::StrCat("127.0.0.1:", server.port);
+}
+
+absl::StatusOr<std::string> LocalCluster::StartRuntimeServer(
+    const RuntimeServerOptions& options) {
+  if (absl::Status s = LaunchRuntimeServer(options); !s.ok()) return s;
+  return WaitForRuntimeServerPort(options.member_id, absl::Seconds(20));
+}
+
+bool LocalCluster::RuntimeServerListening(const std::string& member_id) const {
+  return !runtime_server_address(member_id).empty();
+}
+
+std::string LocalCluster::runtime_server_address(
+    const std::string& member_id) const {
+  auto it = runtime_servers_.find(member_id);
+  if (it == runtime_servers_.end() || it->second.process == nullptr) return "";
+  int port = it->second.port;
+  if (port == 0) {
+    // Launched without waiting: it may have started listening since.
+    std::ifstream in(it->second.port_file);
+    std::string text;
+    if (!in || !std::getline(in, text) ||
+        !absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &port) ||
+        port <= 0) {
+      return "";
+    }
+  }
+  return absl::StrCat("127.0.0.1:", port);
+}
+
+absl::StatusOr<int> LocalCluster::StopRuntimeServer(
+    const std::string& member_id, absl::Duration timeout) {
+  auto it = runtime_servers_.find(member_id);
+  if (it == runtime_servers_.end() || it->second.process == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("runtime server ", member_id, " is not running"));
+  }
+  std::unique_ptr<ChildProcess>& process = it->second.process;
+  process->Signal(SIGTERM);
+  absl::StatusOr<int> code = process->Wait(timeout);
+  if (!code.ok()) {
+    process->Signal(SIGKILL);
+    code = process->Wait(absl::Seconds(5));
+  }
+  // Keep the log readable: the entry stays, without a process.
+  it->second.port = 0;
+  process.reset();
+  return code;
+}
+
+std::string LocalCluster::RuntimeServerLog(const std::string& member_id) const {
+  const std::string path = absl::StrCat(dir_, "/", member_id, ".log");
+  std::ifstream in(path);
+  std::stringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
 std::string LocalCluster::Logs() const {
   std::string logs =
       absl::StrCat("--- coordinator\n", Tail(coordinator_.process->Log()));
   for (const auto& [i, node] : nodes_) {
     if (node.process == nullptr) continue;
     absl::StrAppend(&logs, "--- cache-", i, "\n", Tail(node.process->Log()));
+  }
+  for (const auto& [member_id, server] : runtime_servers_) {
+    absl::StrAppend(&logs, "--- ", member_id, "\n",
+                    Tail(RuntimeServerLog(member_id)));
   }
   return logs;
 }

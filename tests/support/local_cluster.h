@@ -1,6 +1,7 @@
 #ifndef PARLEY_TESTS_SUPPORT_LOCAL_CLUSTER_H_
 #define PARLEY_TESTS_SUPPORT_LOCAL_CLUSTER_H_
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -18,6 +19,20 @@ struct LocalClusterOptions {
   int partitions = 32;
   // Extra flags for every cache node.
   std::vector<std::string> cache_node_flags;
+};
+
+// A parley-runtime process of a LocalCluster.
+struct RuntimeServerOptions {
+  // The server group it serves (--group).
+  std::string group;
+  // Its member id (--member_id), unique in the cluster; also names its log
+  // and port files.
+  std::string member_id;
+  // --lease_ttl_seconds: short, so that a stopped server leaves the view
+  // quickly.
+  uint32_t lease_ttl_seconds = 2;
+  // Extra flags.
+  std::vector<std::string> flags;
 };
 
 // A coordinator and cache nodes as real processes on 127.0.0.1, each with
@@ -45,10 +60,48 @@ class LocalCluster {
   // Kills cache node `i` with SIGKILL.
   void KillCacheNode(int i);
 
-  // The coordinator's and cache nodes' logs, for failure messages.
+  // Runtime servers (parley-runtime); tests starting them also list
+  // //services/runtime/server:parley-runtime in their `data`. A runtime
+  // server listens only once its group exists, and reports SERVING on
+  // grpc.health.v1 once it joined the group, loaded the group's deployments
+  // and (DISTRIBUTED groups) follows the invalidation stream; waiting for
+  // that is the caller's (see e.g. tests/runtime_integration_test.cc).
+
+  // Starts a runtime server and returns without waiting for it to listen.
+  // FAILED_PRECONDITION if a runtime server with that member id runs.
+  absl::Status LaunchRuntimeServer(const RuntimeServerOptions& options);
+  // Waits until the launched runtime server `member_id` listens; its
+  // host:port. UNAVAILABLE (with its log) if it exited, DEADLINE_EXCEEDED
+  // if it did not listen within `timeout`.
+  absl::StatusOr<std::string> WaitForRuntimeServerPort(
+      const std::string& member_id, absl::Duration timeout);
+  // LaunchRuntimeServer, then WaitForRuntimeServerPort (20 s); the
+  // server's host:port.
+  absl::StatusOr<std::string> StartRuntimeServer(
+      const RuntimeServerOptions& options);
+  // Whether runtime server `member_id` listens (wrote its port file).
+  bool RuntimeServerListening(const std::string& member_id) const;
+  // host:port of runtime server `member_id`; empty until it listens.
+  std::string runtime_server_address(const std::string& member_id) const;
+  // Stops runtime server `member_id`: SIGTERM (it leaves its group), then
+  // SIGKILL if it has not exited within `timeout`. Its exit code.
+  absl::StatusOr<int> StopRuntimeServer(
+      const std::string& member_id, absl::Duration timeout = absl::Seconds(10));
+  // The log of runtime server `member_id` so far.
+  std::string RuntimeServerLog(const std::string& member_id) const;
+
+  // The coordinator's, cache nodes' and runtime servers' logs, for failure
+  // messages.
   std::string Logs() const;
 
  private:
+  struct RuntimeServer {
+    std::unique_ptr<ChildProcess> process;
+    std::string port_file;
+    // 0 until it listens.
+    int port = 0;
+  };
+
   LocalCluster(std::string dir, LocalClusterOptions options)
       : dir_(std::move(dir)), options_(std::move(options)) {}
 
@@ -56,6 +109,8 @@ class LocalCluster {
   LocalClusterOptions options_;
   StartedServer coordinator_;
   std::map<int, StartedServer> nodes_;
+  // By member id. Declared last, so destroyed (killed) first.
+  std::map<std::string, RuntimeServer> runtime_servers_;
 };
 
 }  // namespace parley::testing
