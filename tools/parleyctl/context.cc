@@ -1,0 +1,128 @@
+#include "tools/parleyctl/context.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/support/channel_arguments.h"
+#include "proto/parley/v1/coordinator.grpc.pb.h"
+#include "tools/parleyctl/errors.h"
+#include "tools/parleyctl/health.h"
+
+namespace parley::parleyctl {
+
+const std::vector<OptionSpec>& GlobalOptionSpecs() {
+  static const auto* specs = new std::vector<OptionSpec>{
+      {"coordinator", "HOST:PORT", "the coordinator", "127.0.0.1:7400"},
+      {"runtime", "HOST:PORT", "a runtime server, for runtime-side commands",
+       "a live runtime server of --group, else 127.0.0.1:7601"},
+      {"group", "NAME", "the server group", "default"},
+      {"json", "", "print JSON for scripts instead of tables", ""},
+      {"timeout", "DURATION", "deadline of each call (10s, 500ms, 2m)", "10s"},
+      {"tls_ca_file", "FILE", "PEM CA that verifies the servers (enables TLS)",
+       ""},
+      {"tls_cert_file", "FILE", "PEM client certificate for mutual TLS", ""},
+      {"tls_key_file", "FILE", "PEM key of --tls_cert_file", ""},
+      {"help", "", "show help", ""},
+  };
+  return *specs;
+}
+
+absl::StatusOr<GlobalOptions> GlobalOptionsFromArgs(const ParsedArgs& args) {
+  GlobalOptions options;
+  options.coordinator = args.Get("coordinator", options.coordinator);
+  options.runtime = args.Get("runtime", "");
+  options.group = args.Get("group", options.group);
+  options.json = args.GetBool("json");
+  absl::StatusOr<absl::Duration> timeout =
+      args.GetDuration("timeout", options.timeout);
+  if (!timeout.ok()) return timeout.status();
+  options.timeout = *timeout;
+  options.tls.ca_file = args.Get("tls_ca_file", "");
+  options.tls.cert_file = args.Get("tls_cert_file", "");
+  options.tls.key_file = args.Get("tls_key_file", "");
+  if (options.coordinator.empty()) {
+    return UsageError("--coordinator is empty; give HOST:PORT");
+  }
+  if (options.group.empty()) return UsageError("--group is empty");
+  return options;
+}
+
+Context::Context(GlobalOptions options, ParsedArgs args, std::ostream& out,
+                 std::ostream& err, bool stderr_is_tty)
+    : options_(std::move(options)),
+      args_(std::move(args)),
+      out_(out),
+      err_(err),
+      stderr_is_tty_(stderr_is_tty) {}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> Context::ChannelTo(
+    const std::string& address) {
+  auto it = channels_.find(address);
+  if (it != channels_.end()) return it->second;
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      MakeChannelCredentials(options_.tls);
+  if (!credentials.ok()) {
+    return UsageError(
+        absl::StrCat("TLS options: ", credentials.status().message()));
+  }
+  grpc::ChannelArguments arguments;
+  // A separate connection per address, so a slow node does not hold others.
+  arguments.SetInt("grpc.use_local_subchannel_pool", 1);
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateCustomChannel(address, *credentials, arguments);
+  channels_[address] = channel;
+  return channel;
+}
+
+absl::StatusOr<Endpoint> Context::Server(const std::string& role,
+                                         const std::string& address) {
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = ChannelTo(address);
+  if (!channel.ok()) return channel.status();
+  return Endpoint(role, address, *channel, options_.timeout);
+}
+
+absl::StatusOr<Endpoint> Context::Coordinator() {
+  return Server("coordinator", options_.coordinator);
+}
+
+absl::StatusOr<Endpoint> Context::Runtime() {
+  if (!options_.runtime.empty()) {
+    return Server("runtime server", options_.runtime);
+  }
+  if (runtime_address_.empty()) {
+    runtime_address_ = kFallbackRuntime;
+    absl::StatusOr<Endpoint> coordinator = Coordinator();
+    if (coordinator.ok()) {
+      v1::ListMembersRequest request;
+      request.set_group(options_.group);
+      request.set_role(v1::RUNTIME_SERVER);
+      absl::StatusOr<v1::MembershipView> view =
+          coordinator->Call(&v1::Coordinator::Stub::ListMembers, request);
+      if (view.ok() && view->members_size() > 0) {
+        std::vector<v1::Member> members(view->members().begin(),
+                                        view->members().end());
+        std::sort(members.begin(), members.end(),
+                  [](const v1::Member& a, const v1::Member& b) {
+                    return a.id() < b.id();
+                  });
+        runtime_address_ = members.front().address();
+        for (const v1::Member& member : members) {
+          absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+              ChannelTo(member.address());
+          if (channel.ok() &&
+              CheckHealth(*channel, absl::Seconds(2)) == "SERVING") {
+            runtime_address_ = member.address();
+            break;
+          }
+        }
+      }
+    }
+  }
+  return Server("runtime server", runtime_address_);
+}
+
+void Context::PrintJson(const Json& json) { out_ << json.Serialize(true); }
+
+}  // namespace parley::parleyctl
