@@ -868,7 +868,7 @@ TEST_F(RuntimeIntegrationTest, SessionMovesBetweenServers) {
 // compare-and-set that protects the other calls from stale copies never
 // runs.
 TEST_F(RuntimeIntegrationTest,
-       DISABLED_ATreatmentCodeFromOneServerIsAcceptedByTheOther) {
+       ATreatmentCodeFromOneServerIsAcceptedByTheOther) {
   const std::string group = "ping-pong";
   ASSERT_NO_FATAL_FAILURE(CreateGroupWithDemo(group));
   auto servers = StartRuntimes(group, {"ping-pong-a", "ping-pong-b"});
@@ -1525,7 +1525,7 @@ TEST_F(RuntimeIntegrationTest, LocalGroupKeepsSessionsInMemory) {
 // Sample key "CustomerID=1e+06" (so land in one cell), and history records
 // name such visitors ambiguously.
 TEST_F(RuntimeIntegrationTest,
-       DISABLED_LargeNumericAudienceIdsKeepTheirIdentity) {
+       LargeNumericAudienceIdsKeepTheirIdentity) {
   const std::string group = "large-ids";
   ASSERT_NO_FATAL_FAILURE(CreateGroupWithDemo(group));
   auto servers = StartRuntimes(group, {"large-ids-a"});

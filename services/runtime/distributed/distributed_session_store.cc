@@ -157,6 +157,12 @@ absl::StatusOr<SessionState> DistributedSessionStore::Get(
   return ReadTier(session_id, /*cache=*/true);
 }
 
+absl::StatusOr<SessionState> DistributedSessionStore::GetLatest(
+    absl::string_view session_id, absl::Time now) {
+  if (session_id.empty()) return NotFound(session_id);
+  return ReadTier(session_id, /*cache=*/true);
+}
+
 absl::StatusOr<uint64_t> DistributedSessionStore::Update(SessionState state,
                                                          absl::Time now) {
   if (state.session_id().empty()) return NotFound(state.session_id());

@@ -75,6 +75,11 @@ class DistributedSessionStore : public session::SessionStore {
   absl::StatusOr<v1::SessionState> Get(absl::string_view session_id,
                                        absl::Time now) override;
 
+  // The tier's copy of the live session, never the near cache's (which it
+  // refreshes).
+  absl::StatusOr<v1::SessionState> GetLatest(absl::string_view session_id,
+                                             absl::Time now) override;
+
   // Replaces the session with `state` (last accessed `now`) when
   // `state.version()` is the stored one and returns the new version.
   // ABORTED on a version mismatch; NOT_FOUND when missing or expired.

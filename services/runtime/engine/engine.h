@@ -169,7 +169,11 @@ class SessionEngine {
   // LiveSession&, Response&, absl::Time now)` returns whether to store the
   // session (false: return the response unchanged, e.g. after an error
   // advisory) or a failure. A vanished session or channel is an advisory in
-  // the response. `written`, if set, tells whether the session was stored.
+  // the response. A change refused with an ERROR advisory is tried once
+  // more on the store's latest copy, so a refusal never rests on a cached
+  // copy that lags another server's write (e.g. a treatment code that
+  // server just issued). `written`, if set, tells whether the session was
+  // stored.
   // Defined in engine_internal.h.
   template <typename Response, typename Prepare, typename Change>
   absl::StatusOr<Response> ChangeSession(const std::string& session_id,
@@ -179,11 +183,13 @@ class SessionEngine {
   // Reads session `session_id` and its channel into `live`; when either is
   // gone, adds the advisory (INVALID_SESSION_ID or
   // INVALID_INTERACTIVE_CHANNEL) to `response` and leaves `live` empty.
-  // Fails only on store errors.
+  // With `latest`, reads past any cache (SessionStore::GetLatest). Fails
+  // only on store errors.
   template <typename Response>
   absl::Status LoadLiveSession(const std::string& session_id, absl::Time now,
                                Response& response,
-                               absl::optional<LiveSession>* live) const;
+                               absl::optional<LiveSession>* live,
+                               bool latest = false) const;
 
   session::SessionStore* const store_;
   const Clock clock_;
@@ -194,11 +200,14 @@ class SessionEngine {
 };
 
 template <typename Response>
-absl::Status SessionEngine::LoadLiveSession(
-    const std::string& session_id, absl::Time now, Response& response,
-    absl::optional<LiveSession>* live) const {
+absl::Status SessionEngine::LoadLiveSession(const std::string& session_id,
+                                            absl::Time now, Response& response,
+                                            absl::optional<LiveSession>* live,
+                                            bool latest) const {
   live->reset();
-  absl::StatusOr<v1::SessionState> state = store_->Get(session_id, now);
+  absl::StatusOr<v1::SessionState> state =
+      latest ? store_->GetLatest(session_id, now)
+             : store_->Get(session_id, now);
   if (absl::IsNotFound(state.status())) {
     AddAdvisory(response, v1::INVALID_SESSION_ID, v1::ERROR,
                 "unknown or expired session", session_id);

@@ -38,25 +38,34 @@ absl::StatusOr<Response> SessionEngine::ChangeSession(
     const std::string& session_id, Prepare prepare, Change change,
     bool* written) {
   if (written != nullptr) *written = false;
+  bool latest = false;
   for (int attempt = 1;; ++attempt) {
     Response response;
     response.set_session_id(session_id);
     prepare(response);
     const absl::Time now = Now();
     absl::optional<LiveSession> live;
-    if (absl::Status s = LoadLiveSession(session_id, now, response, &live);
+    if (absl::Status s =
+            LoadLiveSession(session_id, now, response, &live, latest);
         !s.ok()) {
       return s;
     }
     if (!live.has_value()) return response;
     const absl::StatusOr<bool> write = change(*live, response, now);
     if (!write.ok()) return write.status();
-    if (!*write) return response;
+    if (!*write) {
+      if (!latest && response.status() == v1::ERROR) {
+        latest = true;
+        continue;
+      }
+      return response;
+    }
 
     const absl::StatusOr<uint64_t> stored =
         store_->Update(std::move(live->state), now);
     if (absl::IsAborted(stored.status()) &&
         attempt < internal::kMaxWriteAttempts) {
+      latest = true;
       continue;
     }
     if (absl::IsNotFound(stored.status())) {

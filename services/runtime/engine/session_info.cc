@@ -16,7 +16,8 @@ absl::StatusOr<v1::GetProfileResponse> SessionEngine::GetProfile(
   response.set_session_id(request.session_id());
   absl::optional<LiveSession> live;
   if (absl::Status s =
-          LoadLiveSession(request.session_id(), Now(), response, &live);
+          LoadLiveSession(request.session_id(), Now(), response, &live,
+                          /*latest=*/true);
       !s.ok()) {
     return s;
   }

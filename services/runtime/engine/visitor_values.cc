@@ -1,5 +1,9 @@
 #include "services/runtime/engine/visitor_values.h"
 
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+
 #include "absl/strings/str_cat.h"
 
 namespace parley::engine {
@@ -90,9 +94,21 @@ std::string AudienceIdText(
       case v1::NameValue::kStringValue:
         absl::StrAppend(&text, field.string_value());
         break;
-      case v1::NameValue::kNumberValue:
-        absl::StrAppend(&text, field.number_value());
+      case v1::NameValue::kNumberValue: {
+        // Every digit: the text keys sampling and names the visitor in
+        // history, so 1234567 and 1234568 must differ. Whole numbers as
+        // integers (1000000, not 1e+06), others in shortest round-trip form.
+        const double number = field.number_value();
+        if (std::trunc(number) == number && std::fabs(number) < 0x1p53) {
+          absl::StrAppend(&text, static_cast<int64_t>(number));
+        } else {
+          char digits[32];
+          const std::to_chars_result end =
+              std::to_chars(digits, digits + sizeof(digits), number);
+          text.append(digits, end.ptr);
+        }
         break;
+      }
       case v1::NameValue::kDatetimeValue:
         absl::StrAppend(&text, TimestampMillis(field.datetime_value()));
         break;

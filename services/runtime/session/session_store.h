@@ -32,6 +32,16 @@ class SessionStore {
   virtual absl::StatusOr<parley::v1::SessionState> Get(
       absl::string_view session_id, absl::Time now) = 0;
 
+  // The live session as the store of record holds it, bypassing any cache
+  // (a DISTRIBUTED store's near cache may lag another server's write until
+  // its invalidation arrives); NOT_FOUND when missing or expired. For
+  // decisions that must not rest on a stale copy, e.g. refusing an offer
+  // tracking code another server just issued.
+  virtual absl::StatusOr<parley::v1::SessionState> GetLatest(
+      absl::string_view session_id, absl::Time now) {
+    return Get(session_id, now);
+  }
+
   // Replaces the session with `state` when `state.version()` is the stored
   // one and returns the new version. ABORTED on a version mismatch;
   // NOT_FOUND when missing or expired.
