@@ -3,12 +3,12 @@
 # shellcheck shell=bash
 
 PARLEY_PROCESSES=(
-  "coordinator|//services/coordinator:parley-coordinator|127.0.0.1:7400|--data_dir=${PARLEY_STATE}/data/coordinator"
-  "cache-1|//cache_node:parley-cache-node|127.0.0.1:7501|--node_id=cache-1 --data_dir=${PARLEY_STATE}/data/cache-1 --coordinator=127.0.0.1:7400"
-  "cache-2|//cache_node:parley-cache-node|127.0.0.1:7502|--node_id=cache-2 --data_dir=${PARLEY_STATE}/data/cache-2 --coordinator=127.0.0.1:7400"
-  "cache-3|//cache_node:parley-cache-node|127.0.0.1:7503|--node_id=cache-3 --data_dir=${PARLEY_STATE}/data/cache-3 --coordinator=127.0.0.1:7400"
-  "runtime-1|//services/runtime/server:parley-runtime|127.0.0.1:7601|--member_id=runtime-1 --group=default --coordinator=127.0.0.1:7400"
-  "runtime-2|//services/runtime/server:parley-runtime|127.0.0.1:7602|--member_id=runtime-2 --group=default --coordinator=127.0.0.1:7400"
+  "coordinator|//services/coordinator:parley-coordinator|127.0.0.1:7400|--data_dir=${PARLEY_STATE}/data/coordinator --metrics_port=9400"
+  "cache-1|//cache_node:parley-cache-node|127.0.0.1:7501|--node_id=cache-1 --data_dir=${PARLEY_STATE}/data/cache-1 --coordinator=127.0.0.1:7400 --metrics_port=9501"
+  "cache-2|//cache_node:parley-cache-node|127.0.0.1:7502|--node_id=cache-2 --data_dir=${PARLEY_STATE}/data/cache-2 --coordinator=127.0.0.1:7400 --metrics_port=9502"
+  "cache-3|//cache_node:parley-cache-node|127.0.0.1:7503|--node_id=cache-3 --data_dir=${PARLEY_STATE}/data/cache-3 --coordinator=127.0.0.1:7400 --metrics_port=9503"
+  "runtime-1|//services/runtime/server:parley-runtime|127.0.0.1:7601|--member_id=runtime-1 --group=default --coordinator=127.0.0.1:7400 --metrics_port=9601"
+  "runtime-2|//services/runtime/server:parley-runtime|127.0.0.1:7602|--member_id=runtime-2 --group=default --coordinator=127.0.0.1:7400 --metrics_port=9602"
 )
 
 pid_file() { echo "${PARLEY_STATE}/pids/$1.pid"; }

@@ -28,6 +28,7 @@ PARLEY_PACKAGES=(
   openssl
   procps
   iproute2
+  curl
 )
 
 log() { printf '[parley] %s\n' "$*" >&2; }
