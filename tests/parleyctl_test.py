@@ -225,6 +225,9 @@ class ParleyctlEndToEndTest(unittest.TestCase):
         self.assertEqual(busy["error"]["code"], "FAILED_PRECONDITION")
         self.assertIn("stop the group's runtime servers",
                       busy["error"]["hint"])
+        # Runtime-side commands need a live runtime server of the group.
+        _, err = self.ctl("--group=web", "history", "export", expect=1)
+        self.assertIn("no runtime server of group 'web' is live", err)
         self.assert_golden("groups_delete", self.ctl_json(
             "groups", "delete", "web"), volatile=("version",))
         self.assert_golden("groups_delete_missing", self.ctl_json(

@@ -16,7 +16,8 @@ const std::vector<OptionSpec>& GlobalOptionSpecs() {
   static const auto* specs = new std::vector<OptionSpec>{
       {"coordinator", "HOST:PORT", "the coordinator", "127.0.0.1:7400"},
       {"runtime", "HOST:PORT", "a runtime server, for runtime-side commands",
-       "a live runtime server of --group, else 127.0.0.1:7601"},
+       "a live runtime server of --group; 127.0.0.1:7601 if the "
+       "coordinator does not answer"},
       {"group", "NAME", "the server group", "default"},
       {"json", "", "print JSON for scripts instead of tables", ""},
       {"timeout", "DURATION", "deadline of each call (10s, 500ms, 2m)", "10s"},
@@ -92,35 +93,47 @@ absl::StatusOr<Endpoint> Context::Runtime() {
     return Server("runtime server", options_.runtime);
   }
   if (runtime_address_.empty()) {
-    runtime_address_ = kFallbackRuntime;
     absl::StatusOr<Endpoint> coordinator = Coordinator();
-    if (coordinator.ok()) {
-      v1::ListMembersRequest request;
-      request.set_group(options_.group);
-      request.set_role(v1::RUNTIME_SERVER);
-      absl::StatusOr<v1::MembershipView> view =
-          coordinator->Call(&v1::Coordinator::Stub::ListMembers, request);
-      if (view.ok() && view->members_size() > 0) {
-        std::vector<v1::Member> members(view->members().begin(),
-                                        view->members().end());
-        std::sort(members.begin(), members.end(),
-                  [](const v1::Member& a, const v1::Member& b) {
-                    return a.id() < b.id();
-                  });
-        runtime_address_ = members.front().address();
-        for (const v1::Member& member : members) {
-          absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
-              ChannelTo(member.address());
-          if (channel.ok() &&
-              CheckHealth(*channel, absl::Seconds(2)) == "SERVING") {
-            runtime_address_ = member.address();
-            break;
-          }
+    if (!coordinator.ok()) return coordinator.status();
+    v1::ListMembersRequest request;
+    request.set_group(options_.group);
+    request.set_role(v1::RUNTIME_SERVER);
+    absl::StatusOr<v1::MembershipView> view =
+        coordinator->Call(&v1::Coordinator::Stub::ListMembers, request);
+    if (!view.ok()) {
+      // No coordinator to ask: the local cluster's first runtime server.
+      runtime_address_ = kFallbackRuntime;
+      runtime_role_ = absl::StrCat(
+          "runtime server (the coordinator did not answer: ",
+          view.status().message(), "; the default, or pass --runtime)");
+    } else if (view->members_size() == 0) {
+      return WithHint(
+          absl::NotFoundError(absl::StrCat("no runtime server of group '",
+                                           options_.group, "' is live")),
+          "`parleyctl status` lists the groups and their members; start a "
+          "runtime server in the group, or pass --runtime=HOST:PORT");
+    } else {
+      std::vector<v1::Member> members(view->members().begin(),
+                                      view->members().end());
+      std::sort(members.begin(), members.end(),
+                [](const v1::Member& a, const v1::Member& b) {
+                  return a.id() < b.id();
+                });
+      runtime_address_ = members.front().address();
+      runtime_role_ = absl::StrCat("runtime server ", members.front().id());
+      for (const v1::Member& member : members) {
+        absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+            ChannelTo(member.address());
+        if (channel.ok() &&
+            CheckHealth(*channel, absl::Seconds(2)) == "SERVING") {
+          runtime_address_ = member.address();
+          runtime_role_ = absl::StrCat("runtime server ", member.id());
+          break;
         }
       }
     }
   }
-  return Server("runtime server", runtime_address_);
+  return Server(runtime_role_, runtime_address_);
 }
 
 void Context::PrintJson(const Json& json) { out_ << json.Serialize(true); }

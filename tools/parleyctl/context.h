@@ -20,7 +20,8 @@ namespace parley::parleyctl {
 // The options every command accepts.
 struct GlobalOptions {
   std::string coordinator = "127.0.0.1:7400";
-  // Empty: a live runtime server of `group`, else 127.0.0.1:7601.
+  // Empty: a live runtime server of `group` (kFallbackRuntime when the
+  // coordinator does not answer).
   std::string runtime;
   std::string group = "default";
   bool json = false;
@@ -59,8 +60,9 @@ class Context {
   // The coordinator (Coordinator and Deployments services).
   absl::StatusOr<Endpoint> Coordinator();
   // A runtime server of the group (InteractRuntime, Profiles, History):
-  // --runtime, else a live (preferably serving) member of --group, else
-  // kFallbackRuntime.
+  // --runtime, else a live (preferably serving) member of --group (NotFound
+  // when it has none), else kFallbackRuntime when the coordinator does not
+  // answer.
   absl::StatusOr<Endpoint> Runtime();
   // Any server by address, e.g. a cache node.
   absl::StatusOr<Endpoint> Server(const std::string& role,
@@ -80,6 +82,8 @@ class Context {
   bool stderr_is_tty_;
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels_;
   std::string runtime_address_;
+  // How the runtime server was chosen, for messages.
+  std::string runtime_role_;
 };
 
 }  // namespace parley::parleyctl
