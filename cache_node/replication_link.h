@@ -41,10 +41,11 @@ class AckTracker {
 class ReplicationStream;
 
 // The write stream from this primary to one backup node: writes are sent
-// in the order they were queued over one long-lived ReplicateStream call,
-// batched while a message is in flight, without waiting for earlier
-// answers; each write's tracker is told whether the backup holds it and
-// everything before it. A broken stream fails what it carried and is
+// in the order they were queued over one long-lived ReplicateStream call;
+// while a batch awaits its answer, new writes queue and then go out
+// together as the next batch (an idle link sends a write at once); each
+// write's tracker is told whether the backup holds it and everything
+// before it. A broken stream fails what it carried and is
 // reopened (after a short pause) by the next write. Thread-safe.
 class ReplicationLink : public std::enable_shared_from_this<ReplicationLink> {
  public:
