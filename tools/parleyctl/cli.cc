@@ -24,6 +24,27 @@ constexpr char kExitCodesHelp[] =
     "     argument, a file that cannot be read\n"
     "  3  a server cannot be reached (UNAVAILABLE, DEADLINE_EXCEEDED)\n";
 
+// `text` in lines of at most kHelpWidth columns, each after `indent`
+// spaces but the first, which continues the current line.
+constexpr size_t kHelpWidth = 79;
+
+std::string Wrap(const std::string& text, size_t indent) {
+  std::string out;
+  size_t column = indent;
+  for (absl::string_view word : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
+    if (column > indent && column + 1 + word.size() > kHelpWidth) {
+      out += "\n" + std::string(indent, ' ');
+      column = indent;
+    } else if (column > indent) {
+      out += ' ';
+      ++column;
+    }
+    absl::StrAppend(&out, word);
+    column += word.size();
+  }
+  return out;
+}
+
 std::string OptionLabel(const OptionSpec& spec) {
   return spec.value_name.empty()
              ? absl::StrCat("--", spec.name)
@@ -38,12 +59,12 @@ std::string OptionsHelp(const std::vector<OptionSpec>& specs) {
   std::string out;
   for (const OptionSpec& spec : specs) {
     const std::string label = OptionLabel(spec);
-    absl::StrAppend(&out, "  ", label, std::string(width - label.size(), ' '),
-                    "  ", spec.help);
+    std::string help = spec.help;
     if (!spec.default_text.empty()) {
-      absl::StrAppend(&out, " (default ", spec.default_text, ")");
+      absl::StrAppend(&help, " (default ", spec.default_text, ")");
     }
-    out += "\n";
+    absl::StrAppend(&out, "  ", label, std::string(width - label.size(), ' '),
+                    "  ", Wrap(help, width + 4), "\n");
   }
   return out;
 }
@@ -65,7 +86,7 @@ std::string CommandList(const std::vector<const Command*>& commands) {
   for (const Command* command : commands) {
     absl::StrAppend(&out, "  ", command->name,
                     std::string(width - command->name.size(), ' '), "  ",
-                    command->summary, "\n");
+                    Wrap(command->summary, width + 4), "\n");
   }
   return out;
 }
