@@ -21,6 +21,7 @@ PARLEY_PACKAGES=(
   libgtest-dev
   libgmock-dev
   libbenchmark-dev
+  libyaml-cpp-dev
   libcpp-httplib-dev
   python3-grpcio
   python3-grpc-tools

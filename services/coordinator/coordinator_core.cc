@@ -183,6 +183,9 @@ absl::Status CoordinatorCore::DeleteGroup(
         absl::StrCat("group '", request.name(),
                      "' has deployed channels; undeploy them first"));
   }
+  if (absl::Status s = deployments_->ForgetGroup(request.name()); !s.ok()) {
+    return s;
+  }
   if (absl::Status s = groups_->Delete(request.name()); !s.ok()) return s;
   broadcast_->RemoveGroup(request.name());
   spdlog::info("group '{}' deleted", request.name());

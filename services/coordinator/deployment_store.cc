@@ -127,12 +127,10 @@ absl::StatusOr<std::unique_ptr<DeploymentStore>> DeploymentStore::Load(
         auto it = active.find(channel_key);
         const bool is_active =
             it != active.end() && it->second == deployment->version();
+        if (is_active) deployment->set_active(true);
         v1::Deployment summary = WithoutContent(*deployment);
         state.versions.emplace(deployment->version(), std::move(summary));
-        if (is_active) {
-          deployment->set_active(true);
-          state.active = std::move(deployment);
-        }
+        if (is_active) state.active = std::move(deployment);
       });
   if (!scan.ok()) return scan;
   if (!corrupt.ok()) return corrupt;
@@ -364,6 +362,31 @@ absl::StatusOr<v1::UndeployResponse> DeploymentStore::Undeploy(
   response.set_version(version);
   response.set_revision(revision);
   return response;
+}
+
+absl::Status DeploymentStore::ForgetGroup(absl::string_view group) {
+  absl::MutexLock lock(&mu_);
+  std::vector<StoreMutation> mutations;
+  std::vector<ChannelKey> forgotten;
+  for (auto it = channels_.lower_bound({std::string(group), ""});
+       it != channels_.end() && it->first.first == group; ++it) {
+    if (it->second.active != nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("group '", group, "' has deployed channels"));
+    }
+    for (const auto& [version, summary] : it->second.versions) {
+      mutations.push_back(
+          {VersionKey(it->first.first, it->first.second, version),
+           std::nullopt});
+    }
+    forgotten.push_back(it->first);
+  }
+  if (mutations.empty()) return absl::OkStatus();
+  if (absl::Status s = store_->Write(mutations, /*sync=*/true); !s.ok()) {
+    return s;
+  }
+  for (const ChannelKey& key : forgotten) channels_.erase(key);
+  return absl::OkStatus();
 }
 
 bool DeploymentStore::HasActive(absl::string_view group) const {

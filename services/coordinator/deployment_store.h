@@ -73,6 +73,11 @@ class DeploymentStore {
   absl::StatusOr<v1::UndeployResponse> Undeploy(
       const v1::UndeployRequest& request);
 
+  // Deletes every stored version of the group's channels (the group is
+  // being deleted, so a new group of that name starts with none).
+  // FAILED_PRECONDITION while a channel of the group is active.
+  absl::Status ForgetGroup(absl::string_view group);
+
   // Whether any channel is active on `group`.
   bool HasActive(absl::string_view group) const;
 

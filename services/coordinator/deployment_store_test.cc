@@ -310,6 +310,13 @@ TEST_F(DeploymentStoreTest, SurvivesReopen) {
 
   Open();
   EXPECT_THAT(Versions(List("web")), ElementsAre(1, 2, 1));
+  // The listing still marks the active version after the reopen.
+  std::vector<bool> active_flags;
+  const v1::ListDeploymentsResponse listed = List("web");
+  for (const v1::Deployment& d : listed.deployments()) {
+    active_flags.push_back(d.active());
+  }
+  EXPECT_THAT(active_flags, ElementsAre(false, true, false));
   absl::StatusOr<v1::Deployment> active = Get("web", "demo", 0);
   ASSERT_TRUE(active.ok()) << active.status();
   EXPECT_EQ(active->version(), 2u);
@@ -324,6 +331,22 @@ TEST_F(DeploymentStoreTest, SurvivesReopen) {
   EXPECT_EQ(snapshot.deployments_size(), 1);
   EXPECT_EQ(MustDeploy(Request("web", SmallChannel("demo"))).version(), 3u);
   EXPECT_EQ(MustDeploy(Request("web", SmallChannel("gone"))).version(), 2u);
+}
+
+TEST_F(DeploymentStoreTest, ForgettingAGroupDropsItsHistory) {
+  MustDeploy(Request("web", SmallChannel("demo")));
+  EXPECT_THAT(deployments_->ForgetGroup("web"),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("deployed channels")));
+  v1::UndeployRequest undeploy;
+  undeploy.set_group("web");
+  undeploy.set_channel("demo");
+  ASSERT_TRUE(deployments_->Undeploy(undeploy).ok());
+  ASSERT_TRUE(deployments_->ForgetGroup("web").ok());
+  EXPECT_THAT(Versions(List("web")), ElementsAre());
+  Open();  // Gone from disk too.
+  EXPECT_THAT(Versions(List("web")), ElementsAre());
+  EXPECT_EQ(MustDeploy(Request("web", SmallChannel("demo"))).version(), 1u);
 }
 
 }  // namespace
