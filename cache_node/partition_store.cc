@@ -7,6 +7,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -26,7 +27,22 @@ namespace {
 constexpr uint32_t kMaxPartition = 0xffff;
 // Writes of partitions sharing a stripe are serialised by its mutex.
 constexpr size_t kStripes = 64;
-constexpr size_t kMetaBytes = 16;
+// Metadata: contiguous version, term fence, version bound (8 bytes each).
+// Stores written before the bound existed hold the first two only.
+constexpr size_t kMetaBytes = 24;
+constexpr size_t kLegacyMetaBytes = 16;
+// Marks a database whose every partition with data has a version bound
+// (written when a database is created empty).
+constexpr char kFormatKey[] = "f";
+constexpr char kFormatBounds[] = "bounds";
+// A stored version bound is raised this far past the version that needed
+// it, so that it is rewritten once per this many versions only.
+constexpr uint64_t kVersionBoundSlack = 4096;
+// A raised contiguous version is written at most this often per partition
+// (with a later write of the partition, or by Flush).
+constexpr int64_t kMetaPersistIntervalMs = 1000;
+// A bound no version is above: nothing is known.
+constexpr uint64_t kUnknownBound = ~uint64_t{0};
 // Rough per-entry overhead of a ReplicatedWrite, for chunk sizes.
 constexpr size_t kWriteOverheadBytes = 32;
 
@@ -75,31 +91,51 @@ std::string PrefixSuccessor(std::string prefix) {
   return prefix;
 }
 
-std::string EncodeMeta(const PartitionMeta& meta) {
+std::string EncodeMeta(const PartitionMeta& meta, uint64_t bound) {
   std::string out(kMetaBytes, '\0');
   for (int i = 0; i < 8; ++i) {
     out[i] = static_cast<char>((meta.contiguous_version >> (8 * i)) & 0xff);
     out[8 + i] = static_cast<char>((meta.term_fence >> (8 * i)) & 0xff);
+    out[16 + i] = static_cast<char>((bound >> (8 * i)) & 0xff);
   }
   return out;
 }
 
+uint64_t DecodeFixed64(absl::string_view bytes) {
+  uint64_t value = 0;
+  for (int i = 0; i < 8; ++i) {
+    value |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[i]))
+             << (8 * i);
+  }
+  return value;
+}
+
+// Decodes stored metadata; `bound` gets the version bound (unknown in the
+// legacy format).
 absl::StatusOr<PartitionMeta> DecodeMeta(uint32_t partition,
-                                         absl::string_view stored) {
-  if (stored.size() != kMetaBytes) {
+                                         absl::string_view stored,
+                                         uint64_t* bound) {
+  if (stored.size() != kMetaBytes && stored.size() != kLegacyMetaBytes) {
     return absl::DataLossError(absl::StrCat(
         "cache store: metadata of partition ", partition, " is corrupt (",
         stored.size(), " bytes, expected ", kMetaBytes, ")"));
   }
   PartitionMeta meta;
-  for (int i = 0; i < 8; ++i) {
-    meta.contiguous_version |=
-        static_cast<uint64_t>(static_cast<unsigned char>(stored[i])) << (8 * i);
-    meta.term_fence |=
-        static_cast<uint64_t>(static_cast<unsigned char>(stored[8 + i]))
-        << (8 * i);
+  meta.contiguous_version = DecodeFixed64(stored.substr(0, 8));
+  meta.term_fence = DecodeFixed64(stored.substr(8, 8));
+  if (bound != nullptr) {
+    *bound = stored.size() == kMetaBytes ? DecodeFixed64(stored.substr(16, 8))
+                                         : kUnknownBound;
   }
   return meta;
+}
+
+// The bound to store once `highest` is stored: `bound` when it covers it.
+uint64_t RaisedBound(uint64_t bound, uint64_t highest) {
+  if (highest <= bound) return bound;
+  return highest > kUnknownBound - kVersionBoundSlack
+             ? kUnknownBound
+             : highest + kVersionBoundSlack;
 }
 
 // Drops data entries past their expiry: expired values, and tombstones
@@ -162,12 +198,27 @@ class ScopedSnapshot {
 }  // namespace
 
 struct PartitionStore::Impl {
+  // A partition's metadata as known in memory.
+  struct CachedMeta {
+    // The latest bookkeeping; the stored contiguous version may be lower
+    // (`dirty`), never higher.
+    PartitionMeta meta;
+    bool dirty = false;
+    int64_t persisted_ms = 0;
+    // Stored: no version stored in the partition is above it.
+    uint64_t bound = 0;
+    // No version stored in the partition is above it either (<= `bound`;
+    // the bound as loaded, then raised by every write). A write above it is
+    // newer than any stored entry of its key, so it needs no read first.
+    uint64_t highest = 0;
+  };
+
   // Serialises the read-compare-write of keys and the read-modify-write of
-  // the metadata of the partitions mapped to it, and caches that metadata
-  // (always equal to what is stored once loaded).
+  // the metadata of the partitions mapped to it, and caches that metadata.
+  // Node map: entries stay put while others are added.
   struct Stripe {
     absl::Mutex mu;
-    absl::flat_hash_map<uint32_t, PartitionMeta> meta ABSL_GUARDED_BY(mu);
+    absl::node_hash_map<uint32_t, CachedMeta> meta ABSL_GUARDED_BY(mu);
   };
 
   PartitionStoreOptions options;
@@ -177,31 +228,44 @@ struct PartitionStore::Impl {
   std::unique_ptr<rocksdb::DB> db;
   rocksdb::WriteOptions write_options;
   std::array<Stripe, kStripes> stripes;
+  // False for a database written before version bounds: every bound is
+  // unknown, and every replicated write reads its key first.
+  bool bounds_known = false;
 
   Stripe& StripeOf(uint32_t partition) { return stripes[partition % kStripes]; }
 
   // The metadata of `partition`, from the cache or the database.
-  absl::StatusOr<PartitionMeta> LoadMetaLocked(Stripe& stripe,
-                                               uint32_t partition)
+  absl::StatusOr<CachedMeta*> LoadMetaLocked(Stripe& stripe, uint32_t partition)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(stripe.mu) {
     auto it = stripe.meta.find(partition);
-    if (it != stripe.meta.end()) return it->second;
-    absl::StatusOr<PartitionMeta> meta = ReadMeta(partition, nullptr);
-    if (meta.ok()) stripe.meta.emplace(partition, *meta);
-    return meta;
+    if (it != stripe.meta.end()) return &it->second;
+    uint64_t bound = 0;
+    absl::StatusOr<PartitionMeta> meta = ReadMeta(partition, nullptr, &bound);
+    if (!meta.ok()) return meta.status();
+    CachedMeta& cached = stripe.meta[partition];
+    cached.meta = *meta;
+    cached.persisted_ms = options.now_ms();
+    cached.bound = bounds_known ? bound : kUnknownBound;
+    cached.highest = cached.bound;
+    return &cached;
   }
 
+  // The stored metadata (zeros, and a bound of 0, when there is none).
   absl::StatusOr<PartitionMeta> ReadMeta(uint32_t partition,
-                                         const rocksdb::Snapshot* snapshot) {
+                                         const rocksdb::Snapshot* snapshot,
+                                         uint64_t* bound = nullptr) {
     rocksdb::ReadOptions read_options;
     read_options.snapshot = snapshot;
     std::string key = EncodeMetaKey(partition);
     rocksdb::PinnableSlice stored;
     rocksdb::Status s =
         db->Get(read_options, db->DefaultColumnFamily(), ToSlice(key), &stored);
-    if (s.IsNotFound()) return PartitionMeta{};
+    if (s.IsNotFound()) {
+      if (bound != nullptr) *bound = 0;
+      return PartitionMeta{};
+    }
     if (!s.ok()) return FromRocks(s, "read metadata");
-    return DecodeMeta(partition, ToView(stored));
+    return DecodeMeta(partition, ToView(stored), bound);
   }
 
   // The stored version of a data key; 0 when there is none.
@@ -296,6 +360,30 @@ absl::StatusOr<std::unique_ptr<PartitionStore>> PartitionStore::Open(
   }
   impl->db.reset(db);
   impl->options = std::move(options);
+
+  // Version bounds are trusted in a database that had them from the start.
+  std::string format;
+  s = db->Get(rocksdb::ReadOptions(), kFormatKey, &format);
+  if (s.ok()) {
+    impl->bounds_known = format == kFormatBounds;
+  } else if (s.IsNotFound()) {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db->NewIterator(rocksdb::ReadOptions()));
+    it->SeekToFirst();
+    if (absl::Status status = FromRocks(it->status(), "open"); !status.ok()) {
+      return status;
+    }
+    if (!it->Valid()) {
+      if (absl::Status status = FromRocks(
+              db->Put(impl->write_options, kFormatKey, kFormatBounds), "open");
+          !status.ok()) {
+        return status;
+      }
+      impl->bounds_known = true;
+    }
+  } else {
+    return FromRocks(s, "open");
+  }
   return std::unique_ptr<PartitionStore>(new PartitionStore(std::move(impl)));
 }
 
@@ -335,17 +423,26 @@ absl::Status PartitionStore::Write(const v1::ReplicatedWrite& write,
 
   Impl::Stripe& stripe = impl_->StripeOf(write.partition());
   absl::MutexLock lock(&stripe.mu);
-  absl::StatusOr<PartitionMeta> meta =
+  absl::StatusOr<Impl::CachedMeta*> cached =
       impl_->LoadMetaLocked(stripe, write.partition());
-  if (!meta.ok()) return meta.status();
-  meta->contiguous_version = contiguous_version;
+  if (!cached.ok()) return cached.status();
+  PartitionMeta meta = (*cached)->meta;
+  meta.contiguous_version = contiguous_version;
+  const uint64_t bound = RaisedBound((*cached)->bound, write.version());
 
   rocksdb::WriteBatch batch;
   batch.Put(ToSlice(data_key), ToSlice(entry));
-  batch.Put(EncodeMetaKey(write.partition()), EncodeMeta(*meta));
+  batch.Put(EncodeMetaKey(write.partition()), EncodeMeta(meta, bound));
   absl::Status s =
       FromRocks(impl_->db->Write(impl_->write_options, &batch), "write");
-  if (s.ok()) stripe.meta[write.partition()] = *meta;
+  if (s.ok()) {
+    Impl::CachedMeta& updated = **cached;
+    updated.meta = meta;
+    updated.dirty = false;
+    updated.persisted_ms = impl_->options.now_ms();
+    updated.bound = bound;
+    updated.highest = std::max(updated.highest, write.version());
+  }
   return s;
 }
 
@@ -388,53 +485,108 @@ absl::StatusOr<int> PartitionStore::ApplyIfNewer(
     }
   } unlocker{impl_.get(), stripe_mask};
 
+  // The partitions involved, with what this batch changes of them.
+  struct Touched {
+    Impl::CachedMeta* cached = nullptr;
+    uint64_t highest = 0;
+    uint64_t contiguous = 0;
+  };
+  absl::flat_hash_map<uint32_t, Touched> touched;
+  auto touch = [&](uint32_t partition) -> absl::StatusOr<Touched*> {
+    auto [it, added] = touched.try_emplace(partition);
+    if (added) {
+      absl::StatusOr<Impl::CachedMeta*> cached =
+          impl_->LoadMetaLocked(impl_->StripeOf(partition), partition);
+      if (!cached.ok()) {
+        touched.erase(it);
+        return cached.status();
+      }
+      it->second.cached = *cached;
+      it->second.highest = (*cached)->highest;
+      it->second.contiguous = (*cached)->meta.contiguous_version;
+    }
+    return &it->second;
+  };
+
   rocksdb::WriteBatch batch;
   int applied = 0;
   // Versions written earlier in this batch, for keys that appear twice
   // (only needed with more than one write).
   absl::flat_hash_map<std::string, uint64_t> pending;
   for (const v1::ReplicatedWrite* write : writes) {
+    absl::StatusOr<Touched*> partition = touch(write->partition());
+    if (!partition.ok()) return partition.status();
     std::string data_key =
         EncodeDataKey(write->partition(), write->namespace_(), write->key());
-    uint64_t stored_version = 0;
-    auto it = pending.find(data_key);
-    if (it != pending.end()) {
-      stored_version = it->second;
-    } else {
-      absl::StatusOr<uint64_t> version = impl_->StoredVersion(data_key);
-      if (!version.ok()) return version.status();
-      stored_version = *version;
+    // Above every version stored in the partition (this batch included):
+    // newer than the key's entry, whatever it is. Otherwise read it.
+    if (write->version() <= (*partition)->highest) {
+      uint64_t stored_version = 0;
+      auto it = pending.find(data_key);
+      if (it != pending.end()) {
+        stored_version = it->second;
+      } else {
+        absl::StatusOr<uint64_t> version = impl_->StoredVersion(data_key);
+        if (!version.ok()) return version.status();
+        stored_version = *version;
+      }
+      if (write->version() <= stored_version) continue;
     }
-    if (write->version() <= stored_version) continue;
     const EntryHeader header = impl_->HeaderOf(*write, /*replicated=*/true);
     batch.Put(ToSlice(data_key),
               EncodeEntry(header, write->deleted() ? absl::string_view()
                                                    : write->value()));
     ++applied;
+    (*partition)->highest = std::max((*partition)->highest, write->version());
     if (writes.size() > 1) pending[std::move(data_key)] = write->version();
   }
-
-  std::vector<std::pair<uint32_t, PartitionMeta>> new_metas;
   for (const auto& [partition, version] : contiguous) {
-    Impl::Stripe& stripe = impl_->StripeOf(partition);
-    absl::StatusOr<PartitionMeta> meta =
-        impl_->LoadMetaLocked(stripe, partition);
-    if (!meta.ok()) return meta.status();
-    if (version > meta->contiguous_version) {
-      meta->contiguous_version = version;
-      batch.Put(EncodeMetaKey(partition), EncodeMeta(*meta));
-      new_metas.emplace_back(partition, *meta);
+    absl::StatusOr<Touched*> touched_partition = touch(partition);
+    if (!touched_partition.ok()) return touched_partition.status();
+    (*touched_partition)->contiguous =
+        std::max((*touched_partition)->contiguous, version);
+  }
+
+  // Metadata is written when the bound must cover a new version (before
+  // any entry above it is stored: same batch), and for a raised contiguous
+  // version at most every kMetaPersistIntervalMs (a lower stored one only
+  // makes a restart's catch-up longer).
+  const int64_t now = impl_->options.now_ms();
+  std::vector<uint32_t> persisted;
+  for (const auto& [partition, change] : touched) {
+    const Impl::CachedMeta& cached = *change.cached;
+    const uint64_t bound = RaisedBound(cached.bound, change.highest);
+    const bool raised = change.contiguous > cached.meta.contiguous_version;
+    if (bound != cached.bound ||
+        ((raised || cached.dirty) &&
+         now - cached.persisted_ms >= kMetaPersistIntervalMs)) {
+      PartitionMeta meta = cached.meta;
+      meta.contiguous_version = change.contiguous;
+      batch.Put(EncodeMetaKey(partition), EncodeMeta(meta, bound));
+      persisted.push_back(partition);
     }
   }
 
-  if (batch.Count() == 0) return 0;
-  if (absl::Status s =
-          FromRocks(impl_->db->Write(impl_->write_options, &batch), "write");
-      !s.ok()) {
-    return s;
+  if (batch.Count() > 0) {
+    if (absl::Status s =
+            FromRocks(impl_->db->Write(impl_->write_options, &batch), "write");
+        !s.ok()) {
+      return s;
+    }
   }
-  for (const auto& [partition, meta] : new_metas) {
-    impl_->StripeOf(partition).meta[partition] = meta;
+  for (auto& [partition, change] : touched) {
+    Impl::CachedMeta& cached = *change.cached;
+    cached.highest = change.highest;
+    if (change.contiguous > cached.meta.contiguous_version) {
+      cached.meta.contiguous_version = change.contiguous;
+      cached.dirty = true;
+    }
+  }
+  for (uint32_t partition : persisted) {
+    Impl::CachedMeta& cached = *touched[partition].cached;
+    cached.bound = RaisedBound(cached.bound, cached.highest);
+    cached.dirty = false;
+    cached.persisted_ms = now;
   }
   return applied;
 }
@@ -442,7 +594,12 @@ absl::StatusOr<int> PartitionStore::ApplyIfNewer(
 absl::StatusOr<PartitionMeta> PartitionStore::GetMeta(
     uint32_t partition) const {
   if (absl::Status s = CheckPartition(partition); !s.ok()) return s;
-  return impl_->ReadMeta(partition, nullptr);
+  Impl::Stripe& stripe = impl_->StripeOf(partition);
+  absl::MutexLock lock(&stripe.mu);
+  absl::StatusOr<Impl::CachedMeta*> cached =
+      impl_->LoadMetaLocked(stripe, partition);
+  if (!cached.ok()) return cached.status();
+  return (*cached)->meta;
 }
 
 absl::Status PartitionStore::SetMeta(uint32_t partition,
@@ -450,11 +607,18 @@ absl::Status PartitionStore::SetMeta(uint32_t partition,
   if (absl::Status s = CheckPartition(partition); !s.ok()) return s;
   Impl::Stripe& stripe = impl_->StripeOf(partition);
   absl::MutexLock lock(&stripe.mu);
+  absl::StatusOr<Impl::CachedMeta*> cached =
+      impl_->LoadMetaLocked(stripe, partition);
+  if (!cached.ok()) return cached.status();
   absl::Status s =
       FromRocks(impl_->db->Put(impl_->write_options, EncodeMetaKey(partition),
-                               EncodeMeta(meta)),
+                               EncodeMeta(meta, (*cached)->bound)),
                 "write metadata");
-  if (s.ok()) stripe.meta[partition] = meta;
+  if (s.ok()) {
+    (*cached)->meta = meta;
+    (*cached)->dirty = false;
+    (*cached)->persisted_ms = impl_->options.now_ms();
+  }
   return s;
 }
 
@@ -603,6 +767,29 @@ std::optional<uint64_t> PartitionStore::IntProperty(
 }
 
 absl::Status PartitionStore::Flush() {
+  const int64_t now = impl_->options.now_ms();
+  for (Impl::Stripe& stripe : impl_->stripes) {
+    absl::MutexLock lock(&stripe.mu);
+    rocksdb::WriteBatch batch;
+    for (const auto& [partition, cached] : stripe.meta) {
+      if (cached.dirty) {
+        batch.Put(EncodeMetaKey(partition),
+                  EncodeMeta(cached.meta, cached.bound));
+      }
+    }
+    if (batch.Count() == 0) continue;
+    if (absl::Status s = FromRocks(
+            impl_->db->Write(impl_->write_options, &batch), "write metadata");
+        !s.ok()) {
+      return s;
+    }
+    for (auto& [partition, cached] : stripe.meta) {
+      if (cached.dirty) {
+        cached.dirty = false;
+        cached.persisted_ms = now;
+      }
+    }
+  }
   return FromRocks(impl_->db->FlushWAL(/*sync=*/true), "flush log");
 }
 

@@ -27,7 +27,8 @@ struct PartitionStoreOptions {
   int64_t tombstone_retention_ms = 24LL * 3600 * 1000;
 };
 
-// Replication bookkeeping of one partition, stored with its writes.
+// Replication bookkeeping of one partition, stored with its writes (see
+// ApplyIfNewer for when a backup's contiguous version is stored).
 struct PartitionMeta {
   // Every write of the partition up to this version is held here.
   uint64_t contiguous_version = 0;
@@ -68,8 +69,13 @@ class PartitionStore {
 
   // Applies writes of other nodes (a backup's path, and catch-up): each
   // only if its version is above the stored one (highest version wins), in
-  // one atomic batch. When `contiguous` is given, sets that partition's
-  // contiguous version to at least the given value in the same batch.
+  // one atomic batch. A write above every version the partition holds
+  // (known from a bound stored with the partition's metadata) is applied
+  // without reading its key first. When `contiguous` is given, raises that
+  // partition's contiguous version to at least the given value; the raised
+  // value is stored with this batch when the partition's metadata was last
+  // stored at least a second ago, else with a later batch or by Flush (a
+  // lower stored value only makes a restart's catch-up longer).
   // Returns how many writes were newer and applied.
   absl::StatusOr<int> ApplyIfNewer(
       const std::vector<const v1::ReplicatedWrite*>& writes,
@@ -81,7 +87,8 @@ class PartitionStore {
       const std::vector<const v1::ReplicatedWrite*>& writes,
       const std::vector<std::pair<uint32_t, uint64_t>>& contiguous);
 
-  // A partition's bookkeeping (zeros when never written).
+  // A partition's bookkeeping (zeros when never written): the latest, which
+  // a restart after a crash may find lower (see ApplyIfNewer).
   absl::StatusOr<PartitionMeta> GetMeta(uint32_t partition) const;
 
   // Replaces a partition's bookkeeping.
@@ -120,7 +127,8 @@ class PartitionStore {
   // "rocksdb.block-cache-usage"); nullopt if RocksDB does not know it.
   std::optional<uint64_t> IntProperty(const std::string& name) const;
 
-  // Flushes the write-ahead log to disk; called on shutdown.
+  // Stores every partition's latest bookkeeping and flushes the write-ahead
+  // log to disk; called on shutdown.
   absl::Status Flush();
 
  private:
