@@ -28,7 +28,11 @@ import shutil
 import subprocess
 import sys
 
-import yaml
+try:
+    import yaml  # Debian's python3-yaml
+except ImportError as error:
+    raise ImportError("python3-yaml is missing: apt-get install python3-yaml "
+                      "(scripts/lib.sh lists it)") from error
 
 SCHEMA_VERSION_DIR = "v1.32.6-strict"
 # `labels: includeTemplates` in deploy/k8s needs kustomize v5 (kubectl 1.27).
@@ -180,7 +184,12 @@ class SchemaValidator:
     """Validates objects against the strict schema folder (draft 7)."""
 
     def __init__(self, directory):
-        import jsonschema  # Debian's python3-jsonschema
+        try:
+            import jsonschema  # Debian's python3-jsonschema
+        except ImportError as error:
+            raise ImportError("python3-jsonschema is missing: apt-get install "
+                              "python3-jsonschema (scripts/lib.sh lists it)") \
+                from error
         self._jsonschema = jsonschema
         self.directory = directory
         self._validators = {}
