@@ -19,20 +19,23 @@ STATUS = re.compile(r"^(//\S+)\s+(?:\(cached\)\s+)?(PASSED|FAILED TO BUILD|"
 
 
 def cases_of(xml_path):
-    """[(name, failed)] from a JUnit XML file, or None if unreadable."""
+    """([(name, failed)], skipped) from a JUnit XML file, or (None, 0) if
+    unreadable."""
     try:
         root = ElementTree.parse(xml_path).getroot()
     except (OSError, ElementTree.ParseError):
-        return None
+        return None, 0
     cases = []
+    skipped = 0
     for case in root.iter("testcase"):
         if case.get("status") == "notrun" or case.find("skipped") is not None:
+            skipped += 1
             continue
         failed = case.find("failure") is not None or \
             case.find("error") is not None
         name = f"{case.get('classname', '')}.{case.get('name', '')}".strip(".")
         cases.append((name, failed))
-    return cases
+    return cases, skipped
 
 
 def main(log_path, testlogs):
@@ -42,14 +45,15 @@ def main(log_path, testlogs):
             match = STATUS.match(line.strip())
             if match:
                 statuses[match.group(1)] = match.group(2)
-    passed = failed = 0
+    passed = failed = skipped = 0
     failures = []
     for target, status in sorted(statuses.items()):
         package, _, name = target[2:].partition(":")
         xml_path = os.path.join(testlogs, package, name, "test.xml")
-        cases = cases_of(xml_path) if status in ("PASSED", "FAILED",
-                                                  "FLAKY") else None
-        if not cases:
+        cases, target_skipped = cases_of(xml_path) if status in (
+            "PASSED", "FAILED", "FLAKY") else (None, 0)
+        skipped += target_skipped
+        if not cases and not (status == "PASSED" and target_skipped):
             if status == "PASSED":
                 passed += 1
             else:
@@ -68,6 +72,8 @@ def main(log_path, testlogs):
         failures.append("no test results: the build or bazel itself failed")
     for failure in failures:
         print(f"FAILED: {failure}")
+    if skipped:
+        print(f"{skipped} skipped (each says why in its test log)")
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
 

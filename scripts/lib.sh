@@ -26,6 +26,8 @@ PARLEY_PACKAGES=(
   python3-grpcio
   python3-grpc-tools
   python3-protobuf
+  python3-yaml
+  python3-jsonschema
   openssl
   procps
   iproute2
