@@ -29,3 +29,45 @@ running_pid() {
 }
 
 binary_name() { echo "${1##*:}"; }
+
+# TLS: `scripts/up --tls` runs the whole cluster over mutual TLS with a
+# throwaway CA under .parley/tls; the marker file says the running cluster
+# uses it, so status and the demo setup speak TLS too.
+PARLEY_TLS_DIR="${PARLEY_STATE}/tls"
+tls_enabled() { [[ -f "${PARLEY_TLS_DIR}/enabled" ]]; }
+
+# Flags every server gets when TLS is on (one certificate, valid for
+# 127.0.0.1 and localhost, serves as server and client certificate).
+tls_server_flags() {
+  tls_enabled || return 0
+  echo "--tls_cert_file=${PARLEY_TLS_DIR}/node.pem --tls_key_file=${PARLEY_TLS_DIR}/node.key --tls_ca_file=${PARLEY_TLS_DIR}/ca.pem"
+}
+
+# The same for scripts/rpc and scripts/health_check.py.
+tls_client_flags() {
+  tls_enabled || return 0
+  echo "--tls-ca ${PARLEY_TLS_DIR}/ca.pem --tls-cert ${PARLEY_TLS_DIR}/client.pem --tls-key ${PARLEY_TLS_DIR}/client.key"
+}
+
+# Makes the throwaway CA and the certificates (once; kept across runs).
+make_tls_material() {
+  local dir=${PARLEY_TLS_DIR}
+  [[ -f "${dir}/node.pem" && -f "${dir}/client.pem" ]] && return 0
+  mkdir -p "${dir}"
+  (
+    cd "${dir}"
+    umask 077
+    openssl req -x509 -newkey rsa:2048 -nodes -days 30 \
+      -subj "/CN=Parley local CA" -keyout ca.key -out ca.pem 2>/dev/null
+    for who in node client; do
+      openssl req -newkey rsa:2048 -nodes -subj "/CN=parley-${who}" \
+        -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+        -keyout "${who}.key" -out "${who}.csr" 2>/dev/null
+      openssl x509 -req -in "${who}.csr" -CA ca.pem -CAkey ca.key \
+        -CAcreateserial -days 30 -copy_extensions copy -out "${who}.pem" \
+        2>/dev/null
+      rm -f "${who}.csr"
+    done
+  ) || die "openssl could not make the TLS material in ${dir}"
+  log "made a throwaway CA and certificates in ${dir}"
+}

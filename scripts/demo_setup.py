@@ -37,11 +37,25 @@ def stubs():
             deployments_pb2_grpc, profiles_pb2, profiles_pb2_grpc)
 
 
+def open_channel(args, address):
+    """A channel to `address`, over mutual TLS when --tls-ca is given."""
+    import grpc
+    if not args.tls_ca:
+        return grpc.insecure_channel(address)
+
+    def read(path):
+        with open(path, "rb") as f:
+            return f.read()
+    return grpc.secure_channel(address, grpc.ssl_channel_credentials(
+        root_certificates=read(args.tls_ca),
+        private_key=read(args.tls_key) if args.tls_key else None,
+        certificate_chain=read(args.tls_cert) if args.tls_cert else None))
+
+
 def create_group(args):
     import grpc
     pb, pb_grpc, *_ = stubs()
-    coordinator = pb_grpc.CoordinatorStub(
-        grpc.insecure_channel(args.coordinator))
+    coordinator = pb_grpc.CoordinatorStub(open_channel(args, args.coordinator))
     try:
         coordinator.CreateGroup(pb.CreateGroupRequest(
             name=args.group,
@@ -62,8 +76,7 @@ def deploy(args):
             channel = json_format.Parse(f.read(), dpb.DeployRequest().channel)
     except (OSError, json_format.ParseError) as error:
         sys.exit(f"cannot read channel file {args.channel}: {error}")
-    deployments = dpb_grpc.DeploymentsStub(
-        grpc.insecure_channel(args.coordinator))
+    deployments = dpb_grpc.DeploymentsStub(open_channel(args, args.coordinator))
     try:
         active = deployments.GetDeployment(dpb.GetDeploymentRequest(
             group=args.group, channel=channel.name), timeout=10)
@@ -103,7 +116,7 @@ def load_profiles(args):
     import grpc
     *_, ppb, ppb_grpc = stubs()
     data = demo_profiles(args.count)
-    profiles = ppb_grpc.ProfilesStub(grpc.insecure_channel(args.runtime))
+    profiles = ppb_grpc.ProfilesStub(open_channel(args, args.runtime))
 
     def requests():
         chunk = 64 * 1024
@@ -145,6 +158,9 @@ def main():
                         help="channel JSON file to deploy")
     parser.add_argument("--demo_channel", default="demo")
     parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--tls-ca", help="CA file: use mutual TLS")
+    parser.add_argument("--tls-cert", help="client certificate")
+    parser.add_argument("--tls-key", help="client key")
     args = parser.parse_args()
     {"group": create_group, "deploy": deploy,
      "profiles": load_profiles}[args.step](args)

@@ -2,6 +2,7 @@
 """Asks a server's grpc.health.v1.Health/Check; exits 0 when SERVING.
 
 usage: health_check.py HOST:PORT [SERVICE] [--timeout SECONDS]
+         [--tls-ca FILE [--tls-cert FILE --tls-key FILE]]
 
 Needs only Debian's python3-grpcio: the tiny request and response are
 encoded by hand (field 1 of each), so no generated stubs are involved.
@@ -38,8 +39,22 @@ def main():
     parser.add_argument("address")
     parser.add_argument("service", nargs="?", default="")
     parser.add_argument("--timeout", type=float, default=2.0)
+    parser.add_argument("--tls-ca", help="CA file: use TLS, verify the server")
+    parser.add_argument("--tls-cert", help="client certificate (mutual TLS)")
+    parser.add_argument("--tls-key", help="client key (mutual TLS)")
     args = parser.parse_args()
-    with grpc.insecure_channel(args.address) as channel:
+    if args.tls_ca:
+        def read(path):
+            with open(path, "rb") as f:
+                return f.read()
+        credentials = grpc.ssl_channel_credentials(
+            root_certificates=read(args.tls_ca),
+            private_key=read(args.tls_key) if args.tls_key else None,
+            certificate_chain=read(args.tls_cert) if args.tls_cert else None)
+        channel = grpc.secure_channel(args.address, credentials)
+    else:
+        channel = grpc.insecure_channel(args.address)
+    with channel:
         check = channel.unary_unary("/grpc.health.v1.Health/Check")
         try:
             response = check(encode_request(args.service),
