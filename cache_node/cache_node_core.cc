@@ -798,6 +798,16 @@ void CacheNodeCore::Promote(
   absl::MutexLock lock(&state.mu);
   if (state.generation != generation) return;
   state.last_version = std::max(state.last_version, highest);
+  // Primary again in the same term (a restart): this copy may hold writes
+  // of the term above its stored contiguous version (stored at most once a
+  // second), so new versions start above every version it holds.
+  if (absl::StatusOr<uint64_t> bound = store_->VersionBound(partition);
+      !bound.ok()) {
+    spdlog::error("partition {}: {}", partition, bound.status().ToString());
+    return;  // Not serving: a later table retries.
+  } else if ((*bound >> 32) == term) {
+    state.last_version = std::max(state.last_version, *bound);
+  }
   state.fence = std::max(state.fence, term);
   if (absl::Status s = store_->SetMeta(
           partition, PartitionMeta{state.last_version, state.fence});

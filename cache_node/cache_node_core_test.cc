@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <future>
 #include <memory>
 #include <optional>
@@ -464,6 +465,48 @@ TEST_F(CacheNodeCoreTest, VersionsGrowWithinAPartitionAboveTheTermBase) {
       MustPut(MakePut("objects", KeyIn("objects", p + 1), "g"));
   EXPECT_GT(other, TermBase(kTerm));
   EXPECT_LT(other, TermBase(kTerm + 1));
+}
+
+TEST_F(CacheNodeCoreTest, APrimaryRestartedInTheSameTermNeverReusesAVersion) {
+  constexpr uint64_t kTerm = 5;
+  BecomeSolePrimary(/*epoch=*/1, kTerm);
+  const uint32_t p = 4;
+  const std::vector<std::string> keys = KeysIn("objects", p, 3);
+  const uint64_t first = MustPut(MakePut("objects", keys[0], "a"));
+  // Within a second of the first write: its contiguous version is not
+  // stored with it (the clock is fake and stands still).
+  const uint64_t second = MustPut(MakePut("objects", keys[1], "b"));
+  ASSERT_GT(second, first);
+
+  // kill -9: a copy of the store's files (the log holds both writes) is
+  // opened by a new core, primary again in the same term.
+  const std::string copy = MakeTempDir("cache_node_core_crash");
+  std::filesystem::copy(dir_, copy,
+                        std::filesystem::copy_options::overwrite_existing |
+                            std::filesystem::copy_options::recursive);
+  core_.reset();
+  store_.reset();
+  PartitionStoreOptions store_options;
+  store_options.data_dir = copy;
+  std::shared_ptr<std::atomic<int64_t>> clock = clock_;
+  store_options.now_ms = [clock] { return clock->load(); };
+  absl::StatusOr<std::unique_ptr<PartitionStore>> store =
+      PartitionStore::Open(std::move(store_options));
+  ASSERT_TRUE(store.ok()) << store.status();
+  store_ = std::move(*store);
+  EXPECT_LT(store_->GetMeta(p)->contiguous_version, second);
+  CacheNodeOptions options;
+  options.node_id = kSelf;
+  options.max_value_bytes = kMaxValueBytes;
+  core_ = std::make_unique<CacheNodeCore>(
+      options, store_.get(), std::make_shared<NodeChannels>(nullptr));
+  BecomeSolePrimary(/*epoch=*/1, kTerm);
+
+  EXPECT_EQ(MustGet("objects", keys[1]).entry().version(), second);
+  const uint64_t third = MustPut(MakePut("objects", keys[2], "c"));
+  EXPECT_GT(third, second);
+  EXPECT_LT(third, TermBase(kTerm + 1));
+  EXPECT_GT(MustPut(MakePut("objects", keys[1], "d")), third);
 }
 
 // ---------------------------------------------------- compare-and-set

@@ -130,12 +130,14 @@ absl::StatusOr<PartitionMeta> DecodeMeta(uint32_t partition,
   return meta;
 }
 
-// The bound to store once `highest` is stored: `bound` when it covers it.
+// The bound to store once `highest` is stored: `bound` when it covers it,
+// else a little above `highest`, within its term (versions are the term in
+// the high 32 bits and a count in the low ones).
 uint64_t RaisedBound(uint64_t bound, uint64_t highest) {
   if (highest <= bound) return bound;
-  return highest > kUnknownBound - kVersionBoundSlack
-             ? kUnknownBound
-             : highest + kVersionBoundSlack;
+  const uint64_t term_end = highest | 0xffffffffull;
+  return term_end - highest < kVersionBoundSlack ? term_end
+                                                 : highest + kVersionBoundSlack;
 }
 
 // Drops data entries past their expiry: expired values, and tombstones
@@ -426,21 +428,37 @@ absl::Status PartitionStore::Write(const v1::ReplicatedWrite& write,
   absl::StatusOr<Impl::CachedMeta*> cached =
       impl_->LoadMetaLocked(stripe, write.partition());
   if (!cached.ok()) return cached.status();
-  PartitionMeta meta = (*cached)->meta;
+  Impl::CachedMeta& updated = **cached;
+  PartitionMeta meta = updated.meta;
   meta.contiguous_version = contiguous_version;
-  const uint64_t bound = RaisedBound((*cached)->bound, write.version());
+  const uint64_t bound = RaisedBound(updated.bound, write.version());
+  // As in ApplyIfNewer: the metadata is stored with the bound, or when it
+  // was last stored at least kMetaPersistIntervalMs ago (in a database
+  // without bounds, always: a restarted primary continues from it).
+  const int64_t now = impl_->options.now_ms();
+  const bool raised_or_dirty =
+      meta.contiguous_version != updated.meta.contiguous_version ||
+      updated.dirty;
+  const bool store_meta =
+      !impl_->bounds_known || bound != updated.bound ||
+      (raised_or_dirty && now - updated.persisted_ms >= kMetaPersistIntervalMs);
 
   rocksdb::WriteBatch batch;
   batch.Put(ToSlice(data_key), ToSlice(entry));
-  batch.Put(EncodeMetaKey(write.partition()), EncodeMeta(meta, bound));
+  if (store_meta) {
+    batch.Put(EncodeMetaKey(write.partition()), EncodeMeta(meta, bound));
+  }
   absl::Status s =
       FromRocks(impl_->db->Write(impl_->write_options, &batch), "write");
   if (s.ok()) {
-    Impl::CachedMeta& updated = **cached;
+    if (store_meta) {
+      updated.dirty = false;
+      updated.persisted_ms = now;
+      updated.bound = bound;
+    } else if (meta.contiguous_version != updated.meta.contiguous_version) {
+      updated.dirty = true;
+    }
     updated.meta = meta;
-    updated.dirty = false;
-    updated.persisted_ms = impl_->options.now_ms();
-    updated.bound = bound;
     updated.highest = std::max(updated.highest, write.version());
   }
   return s;
@@ -591,6 +609,16 @@ absl::StatusOr<int> PartitionStore::ApplyIfNewer(
   return applied;
 }
 
+absl::StatusOr<uint64_t> PartitionStore::VersionBound(uint32_t partition) {
+  if (absl::Status s = CheckPartition(partition); !s.ok()) return s;
+  Impl::Stripe& stripe = impl_->StripeOf(partition);
+  absl::MutexLock lock(&stripe.mu);
+  absl::StatusOr<Impl::CachedMeta*> cached =
+      impl_->LoadMetaLocked(stripe, partition);
+  if (!cached.ok()) return cached.status();
+  return (*cached)->bound;
+}
+
 absl::StatusOr<PartitionMeta> PartitionStore::GetMeta(
     uint32_t partition) const {
   if (absl::Status s = CheckPartition(partition); !s.ok()) return s;
@@ -629,16 +657,26 @@ absl::StatusOr<uint64_t> PartitionStore::ReadSince(
   rocksdb::DB* db = impl_->db.get();
   // Note: the compaction filter ignores snapshots, so an entry that expires
   // during the read may vanish from it; such entries are left out anyway.
-  ScopedSnapshot snapshot(db);
-  absl::StatusOr<PartitionMeta> meta =
-      impl_->ReadMeta(partition, snapshot.get());
-  if (!meta.ok()) return meta.status();
+  // The snapshot and the latest contiguous version are taken together
+  // under the partition's lock (writes update it after storing, under the
+  // lock), so the version counts exactly the writes in the snapshot.
+  std::unique_ptr<ScopedSnapshot> snapshot;
+  absl::StatusOr<PartitionMeta> meta;
+  {
+    Impl::Stripe& stripe = impl_->StripeOf(partition);
+    absl::MutexLock lock(&stripe.mu);
+    absl::StatusOr<Impl::CachedMeta*> cached =
+        impl_->LoadMetaLocked(stripe, partition);
+    if (!cached.ok()) return cached.status();
+    snapshot = std::make_unique<ScopedSnapshot>(db);
+    meta = (*cached)->meta;
+  }
 
   const std::string lower = DataKeyPrefix(partition);
   const std::string upper = PrefixSuccessor(lower);
   rocksdb::Slice upper_slice = ToSlice(upper);
   rocksdb::ReadOptions read_options;
-  read_options.snapshot = snapshot.get();
+  read_options.snapshot = snapshot->get();
   read_options.iterate_upper_bound = &upper_slice;
   // A bulk read: keep the hot entries in the block cache.
   read_options.fill_cache = false;

@@ -62,8 +62,9 @@ class PartitionStore {
 
   // Writes `write` unconditionally (the primary's path: it already chose
   // the version) and sets the partition's contiguous version to
-  // `contiguous_version`, atomically. A delete is stored as a tombstone
-  // expiring after the tombstone retention.
+  // `contiguous_version`, stored as ApplyIfNewer stores it (with the write
+  // at most once a second, and with every raise of the version bound). A
+  // delete is stored as a tombstone expiring after the tombstone retention.
   absl::Status Write(const v1::ReplicatedWrite& write,
                      uint64_t contiguous_version);
 
@@ -86,6 +87,13 @@ class PartitionStore {
   absl::StatusOr<int> ApplyIfNewer(
       const std::vector<const v1::ReplicatedWrite*>& writes,
       const std::vector<std::pair<uint32_t, uint64_t>>& contiguous);
+
+  // No version stored in `partition` is above this (stored with the
+  // partition's writes, so it also holds after a crash; the largest
+  // uint64_t when unknown). A primary restarting in the same term gives
+  // new writes versions above it, as it may hold writes its stored
+  // contiguous version does not count.
+  absl::StatusOr<uint64_t> VersionBound(uint32_t partition);
 
   // A partition's bookkeeping (zeros when never written): the latest, which
   // a restart after a crash may find lower (see ApplyIfNewer).
