@@ -1,0 +1,43 @@
+#include "gtest/gtest.h"
+#include "services/common/auth/principal.h"
+#include "services/common/auth/tokens.h"
+
+namespace parley::auth {
+namespace {
+
+TEST(TokensTest, ParsesLinesAndRoles) {
+  absl::StatusOr<TokenTable> table = ParseTokens(
+      "# comment\n\ns3cr3t ops admin\nt-web web-runtime runtime:web\n"
+      "t-node nodes node\n");
+  ASSERT_TRUE(table.ok()) << table.status();
+  ASSERT_EQ(table->size(), 3u);
+  EXPECT_TRUE(table->at("s3cr3t")->admin);
+  EXPECT_EQ(table->at("t-web")->name, "web-runtime");
+  EXPECT_TRUE(table->at("t-web")->member());
+  EXPECT_FALSE(table->at("t-web")->admin);
+  EXPECT_TRUE(table->at("t-node")->node);
+}
+
+TEST(TokensTest, RejectsShortLinesAndDuplicates) {
+  EXPECT_FALSE(ParseTokens("only-token principal\n").ok());
+  EXPECT_FALSE(ParseTokens("a p admin\na q admin\n").ok());
+}
+
+TEST(PrincipalTest, RuntimeTouchesOnlyItsGroup) {
+  Principal web = Principal::Make("web", {"runtime:web"});
+  EXPECT_TRUE(web.MayAccessNamespace("sessions/web", true));
+  EXPECT_TRUE(web.MayAccessNamespace("history.web", false));
+  EXPECT_TRUE(web.MayAccessNamespace("profiles.customer", true));
+  EXPECT_FALSE(web.MayAccessNamespace("sessions/app", false));
+  EXPECT_FALSE(web.MayAccessNamespace("sessions/webx", false));
+  EXPECT_FALSE(web.MayAccessNamespace("history.app", true));
+  EXPECT_FALSE(web.MayAccessNamespace("demo", false));
+  EXPECT_TRUE(Principal::Make("n", {"node"}).MayAccessNamespace("demo", true));
+  EXPECT_TRUE(Principal::Make("a", {"admin"}).MayAccessNamespace("x", true));
+  Principal reader = Principal::Make("r", {"reader"});
+  EXPECT_FALSE(reader.member());
+  EXPECT_FALSE(reader.MayAccessNamespace("profiles.customer", false));
+}
+
+}  // namespace
+}  // namespace parley::auth
