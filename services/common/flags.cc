@@ -21,3 +21,16 @@ ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of --tls_cert_file");
 ABSL_FLAG(std::string, tls_ca_file, "",
           "PEM CA bundle: servers require client certificates signed by it "
           "(mutual TLS); clients verify servers with it");
+ABSL_FLAG(std::string, auth_tokens_file, "",
+          "file of 'token principal role...' lines; when set, calls need a "
+          "known bearer token or client certificate (docs/security.md); "
+          "re-read when it changes");
+ABSL_FLAG(std::string, auth_admin_cert_names, "",
+          "comma-separated subject CN or SAN DNS names of verified client "
+          "certificates that get role admin (with --auth_tokens_file)");
+ABSL_FLAG(std::string, auth_node_cert_names, "",
+          "comma-separated subject CN or SAN DNS names of verified client "
+          "certificates that get role node (with --auth_tokens_file)");
+ABSL_FLAG(std::string, auth_token_file, "",
+          "file holding the bearer token this process sends on every call "
+          "it makes to other Parley servers");

@@ -24,5 +24,11 @@ ABSL_DECLARE_FLAG(std::string, metrics_port_file);
 ABSL_DECLARE_FLAG(std::string, tls_cert_file);
 ABSL_DECLARE_FLAG(std::string, tls_key_file);
 ABSL_DECLARE_FLAG(std::string, tls_ca_file);
+// Authorization; see docs/security.md. A tokens file turns it on.
+ABSL_DECLARE_FLAG(std::string, auth_tokens_file);
+ABSL_DECLARE_FLAG(std::string, auth_admin_cert_names);
+ABSL_DECLARE_FLAG(std::string, auth_node_cert_names);
+// The bearer token this process sends on every call it makes.
+ABSL_DECLARE_FLAG(std::string, auth_token_file);
 
 #endif  // PARLEY_SERVICES_COMMON_FLAGS_H_

@@ -14,6 +14,8 @@
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "services/common/auth/authorizer.h"
+#include "services/common/auth/client_token.h"
 #include "services/common/flags.h"
 #include "services/common/logging.h"
 #include "services/common/metrics/grpc_server_metrics.h"
@@ -72,6 +74,27 @@ absl::StatusOr<std::unique_ptr<metrics::MetricsServer>> StartMetrics(
   return server;
 }
 
+// Authorization from the --auth_* flags (off without --auth_tokens_file):
+// the token this process sends, and the checks of the calls it serves.
+void InitAuth() {
+  ExitIfError(auth::SendTokenFromFile(absl::GetFlag(FLAGS_auth_token_file)));
+  auth::AuthOptions options = auth::AuthOptionsFromFlags();
+  if (options.tokens_file.empty()) {
+    if (!options.admin_cert_names.empty() || !options.node_cert_names.empty()) {
+      ExitIfError(absl::InvalidArgumentError(
+          "--auth_admin_cert_names and --auth_node_cert_names need "
+          "--auth_tokens_file (which turns authorization on)"));
+    }
+    return;
+  }
+  absl::StatusOr<std::unique_ptr<auth::Authorizer>> authorizer =
+      auth::Authorizer::Create(std::move(options));
+  ExitIfError(authorizer.status());
+  auth::InstallAuthorizer(*std::move(authorizer));
+  spdlog::info("authorization on (tokens from {})",
+               absl::GetFlag(FLAGS_auth_tokens_file));
+}
+
 std::string VersionString() {
   return absl::StrCat("Parley ", kParleyVersion, " (API ", kParleyApiVersion,
                       ")\n");
@@ -104,6 +127,7 @@ void InitServerProcess(int argc, char** argv, absl::string_view role,
   // exists, so every thread inherits the mask and only sigwait sees them.
   sigset_t signals = ShutdownSignals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  InitAuth();
 }
 
 void ExitIfError(const absl::Status& status) {
