@@ -3,12 +3,14 @@
 #include <atomic>
 #include <deque>
 #include <thread>
+#include <type_traits>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "services/common/auth/authorizer.h"
 #include "services/common/grpc_status.h"
 #include "services/common/unary_reply.h"
 
@@ -140,6 +142,11 @@ void CacheNodeService::Dispatch(bool forwarded, const Request& request,
 grpc::ServerUnaryReactor* CacheNodeService::Get(
     grpc::CallbackServerContext* context, const v1::GetRequest* request,
     v1::GetResponse* response) {
+  if (absl::Status denied = auth::RequireNamespace(
+          *context, request->namespace_(), false, "parley.v1.CacheNode/Get");
+      !denied.ok()) {
+    return Reply(context, denied);
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   Dispatch(IsForwarded(context), *request, response,
            [reactor](grpc::Status status) { reactor->Finish(status); });
@@ -149,6 +156,11 @@ grpc::ServerUnaryReactor* CacheNodeService::Get(
 grpc::ServerUnaryReactor* CacheNodeService::Put(
     grpc::CallbackServerContext* context, const v1::PutRequest* request,
     v1::PutResponse* response) {
+  if (absl::Status denied = auth::RequireNamespace(
+          *context, request->namespace_(), true, "parley.v1.CacheNode/Put");
+      !denied.ok()) {
+    return Reply(context, denied);
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   Dispatch(IsForwarded(context), *request, response,
            [reactor](grpc::Status status) { reactor->Finish(status); });
@@ -158,6 +170,11 @@ grpc::ServerUnaryReactor* CacheNodeService::Put(
 grpc::ServerUnaryReactor* CacheNodeService::Delete(
     grpc::CallbackServerContext* context, const v1::DeleteRequest* request,
     v1::DeleteResponse* response) {
+  if (absl::Status denied = auth::RequireNamespace(
+          *context, request->namespace_(), true, "parley.v1.CacheNode/Delete");
+      !denied.ok()) {
+    return Reply(context, denied);
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   Dispatch(IsForwarded(context), *request, response,
            [reactor](grpc::Status status) { reactor->Finish(status); });
@@ -167,6 +184,11 @@ grpc::ServerUnaryReactor* CacheNodeService::Delete(
 grpc::ServerUnaryReactor* CacheNodeService::Touch(
     grpc::CallbackServerContext* context, const v1::TouchRequest* request,
     v1::TouchResponse* response) {
+  if (absl::Status denied = auth::RequireNamespace(
+          *context, request->namespace_(), true, "parley.v1.CacheNode/Touch");
+      !denied.ok()) {
+    return Reply(context, denied);
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   Dispatch(IsForwarded(context), *request, response,
            [reactor](grpc::Status status) { reactor->Finish(status); });
@@ -176,6 +198,12 @@ grpc::ServerUnaryReactor* CacheNodeService::Touch(
 grpc::ServerUnaryReactor* CacheNodeService::MultiGet(
     grpc::CallbackServerContext* context, const v1::MultiGetRequest* request,
     v1::MultiGetResponse* response) {
+  if (absl::Status denied =
+          auth::RequireNamespace(*context, request->namespace_(), false,
+                                 "parley.v1.CacheNode/MultiGet");
+      !denied.ok()) {
+    return Reply(context, denied);
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (request->keys().empty()) {
     reactor->Finish(grpc::Status::OK);
@@ -222,6 +250,11 @@ grpc::ServerUnaryReactor* CacheNodeService::MultiGet(
 grpc::ServerUnaryReactor* CacheNodeService::Scan(
     grpc::CallbackServerContext* context, const v1::ScanRequest* request,
     v1::ScanResponse* response) {
+  if (absl::Status denied = auth::RequireNamespace(
+          *context, request->namespace_(), false, "parley.v1.CacheNode/Scan");
+      !denied.ok()) {
+    return Reply(context, denied);
+  }
   if (absl::Status s = ValidateNamespace("namespace", request->namespace_());
       !s.ok()) {
     return Reply(context, ToGrpcStatus(s));
@@ -319,6 +352,11 @@ grpc::ServerUnaryReactor* CacheNodeService::Scan(
 grpc::ServerUnaryReactor* CacheNodeService::Stats(
     grpc::CallbackServerContext* context, const v1::StatsRequest*,
     v1::StatsResponse* response) {
+  if (absl::Status denied = auth::Require(*context, auth::Need::kAuthenticated,
+                                          "parley.v1.CacheNode/Stats");
+      !denied.ok()) {
+    return Reply(context, denied);
+  }
   *response = core_->Stats();
   return Reply(context, grpc::Status::OK);
 }
@@ -326,12 +364,22 @@ grpc::ServerUnaryReactor* CacheNodeService::Stats(
 grpc::ServerUnaryReactor* CacheNodeService::Ping(
     grpc::CallbackServerContext* context, const v1::PingRequest*,
     v1::PingResponse*) {
+  if (absl::Status denied = auth::Require(*context, auth::Need::kAuthenticated,
+                                          "parley.v1.CacheNode/Ping");
+      !denied.ok()) {
+    return Reply(context, denied);
+  }
   return Reply(context, grpc::Status::OK);
 }
 
 grpc::ServerUnaryReactor* CacheNodeService::Drain(
     grpc::CallbackServerContext* context, const v1::DrainRequest* request,
     v1::DrainResponse* response) {
+  if (absl::Status denied = auth::Require(*context, auth::Need::kAdmin,
+                                          "parley.v1.CacheNode/Drain");
+      !denied.ok()) {
+    return Reply(context, denied);
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const bool keep_running = request->keep_running();
   std::thread([this, reactor, response, keep_running] {
@@ -345,6 +393,11 @@ grpc::ServerUnaryReactor* CacheNodeService::Drain(
 grpc::ServerUnaryReactor* CacheNodeService::Replicate(
     grpc::CallbackServerContext* context, const v1::ReplicateRequest* request,
     v1::ReplicateResponse* response) {
+  if (absl::Status denied = auth::Require(*context, auth::Need::kNode,
+                                          "parley.v1.CacheNode/Replicate");
+      !denied.ok()) {
+    return Reply(context, denied);
+  }
   *response = core_->Replicate(*request);
   return Reply(context, grpc::Status::OK);
 }
@@ -511,9 +564,15 @@ class AnsweringStream : public grpc::ServerBidiReactor<Request, Response>,
 class PipelineReactor
     : public AnsweringStream<v1::PipelineRequests, v1::PipelineResponses> {
  public:
+  // `caller` is null when authorization is off.
   PipelineReactor(CacheNodeService* service, StreamRegistry* registry,
-                  bool forwarded)
-      : AnsweringStream(registry), service_(service), forwarded_(forwarded) {
+                  bool forwarded, const grpc::CallbackServerContext* context,
+                  std::shared_ptr<const auth::Principal> caller)
+      : AnsweringStream(registry),
+        service_(service),
+        forwarded_(forwarded),
+        context_(context),
+        caller_(std::move(caller)) {
     StartRead(&incoming_);
     Register();
   }
@@ -546,6 +605,19 @@ class PipelineReactor
   template <typename Request, typename Response>
   void RunOne(uint64_t id, const Request& request,
               Response* (v1::PipelineResponse::*mutable_result)()) {
+    if (caller_ != nullptr) {
+      constexpr bool kWrite = !std::is_same_v<Request, v1::GetRequest>;
+      if (absl::Status denied = auth::CheckNamespace(
+              caller_.get(), *context_, request.namespace_(), kWrite,
+              "parley.v1.CacheNode/Pipeline");
+          !denied.ok()) {
+        v1::PipelineResponse refused;
+        refused.set_id(id);
+        refused.set_code(static_cast<int>(denied.code()));
+        refused.set_message(std::string(denied.message()));
+        return Complete(std::move(refused));
+      }
+    }
     auto response = std::make_shared<v1::PipelineResponse>();
     response->set_id(id);
     Response* result = ((*response).*mutable_result)();
@@ -624,6 +696,8 @@ class PipelineReactor
 
   CacheNodeService* const service_;
   const bool forwarded_;
+  const grpc::CallbackServerContext* const context_;
+  const std::shared_ptr<const auth::Principal> caller_;
   v1::PipelineRequests incoming_;
   // Completed responses waiting for the next write, and the one in flight.
   v1::PipelineResponses pending_ ABSL_GUARDED_BY(mu_);
@@ -684,19 +758,47 @@ class ReplicateStreamReactor
 
 }  // namespace
 
+// A stream refused before it starts (authorization).
+template <typename Request, typename Response>
+class RefusedStream : public grpc::ServerBidiReactor<Request, Response> {
+ public:
+  explicit RefusedStream(const absl::Status& status) {
+    this->Finish(ToGrpcStatus(status));
+  }
+  void OnDone() override { delete this; }
+};
+
 grpc::ServerBidiReactor<v1::ReplicateRequest, v1::ReplicateResponse>*
-CacheNodeService::ReplicateStream(grpc::CallbackServerContext*) {
+CacheNodeService::ReplicateStream(grpc::CallbackServerContext* context) {
+  if (absl::Status denied = auth::Require(
+          *context, auth::Need::kNode, "parley.v1.CacheNode/ReplicateStream");
+      !denied.ok()) {
+    return new RefusedStream<v1::ReplicateRequest, v1::ReplicateResponse>(
+        denied);
+  }
   return new ReplicateStreamReactor(core_, &streams_);
 }
 
 grpc::ServerWriteReactor<v1::CatchUpChunk>* CacheNodeService::CatchUp(
-    grpc::CallbackServerContext*, const v1::CatchUpRequest* request) {
+    grpc::CallbackServerContext* context, const v1::CatchUpRequest* request) {
+  if (absl::Status denied = auth::Require(*context, auth::Need::kNode,
+                                          "parley.v1.CacheNode/CatchUp");
+      !denied.ok()) {
+    return new FailedStreamWriter<v1::CatchUpChunk>(ToGrpcStatus(denied));
+  }
   return new CatchUpWriter(core_, *request);
 }
 
 grpc::ServerBidiReactor<v1::PipelineRequests, v1::PipelineResponses>*
 CacheNodeService::Pipeline(grpc::CallbackServerContext* context) {
-  return new PipelineReactor(this, &streams_, IsForwarded(context));
+  absl::StatusOr<std::shared_ptr<const auth::Principal>> caller =
+      auth::CallerOf(*context, "parley.v1.CacheNode/Pipeline");
+  if (!caller.ok()) {
+    return new RefusedStream<v1::PipelineRequests, v1::PipelineResponses>(
+        caller.status());
+  }
+  return new PipelineReactor(this, &streams_, IsForwarded(context), context,
+                             *std::move(caller));
 }
 
 }  // namespace parley::cache

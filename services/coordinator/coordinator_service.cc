@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "services/common/auth/authorizer.h"
 #include "services/common/grpc_status.h"
 #include "services/common/unary_reply.h"
 #include "services/coordinator/broadcast_log.h"
@@ -110,18 +111,33 @@ class SubscribeReactor : public grpc::ServerWriteReactor<v1::BroadcastEvent>,
 grpc::ServerUnaryReactor* CoordinatorService::CreateGroup(
     grpc::CallbackServerContext* context, const v1::CreateGroupRequest* request,
     v1::ServerGroup* response) {
+  if (absl::Status denied = auth::Require(*context, auth::Need::kAdmin,
+                                          "parley.v1.Coordinator/CreateGroup");
+      !denied.ok()) {
+    return Reply(context, denied);
+  }
   return Reply(context, core_->CreateGroup(*request), response);
 }
 
 grpc::ServerUnaryReactor* CoordinatorService::GetGroup(
     grpc::CallbackServerContext* context, const v1::GetGroupRequest* request,
     v1::ServerGroup* response) {
+  if (absl::Status denied = auth::Require(*context, auth::Need::kAuthenticated,
+                                          "parley.v1.Coordinator/GetGroup");
+      !denied.ok()) {
+    return Reply(context, denied);
+  }
   return Reply(context, core_->GetGroup(*request), response);
 }
 
 grpc::ServerUnaryReactor* CoordinatorService::ListGroups(
     grpc::CallbackServerContext* context, const v1::ListGroupsRequest*,
     v1::ListGroupsResponse* response) {
+  if (absl::Status denied = auth::Require(*context, auth::Need::kAuthenticated,
+                                          "parley.v1.Coordinator/ListGroups");
+      !denied.ok()) {
+    return Reply(context, denied);
+  }
   *response = core_->ListGroups();
   return Reply(context, absl::OkStatus());
 }
@@ -129,42 +145,78 @@ grpc::ServerUnaryReactor* CoordinatorService::ListGroups(
 grpc::ServerUnaryReactor* CoordinatorService::UpdateGroup(
     grpc::CallbackServerContext* context, const v1::UpdateGroupRequest* request,
     v1::ServerGroup* response) {
+  if (absl::Status denied = auth::Require(*context, auth::Need::kAdmin,
+                                          "parley.v1.Coordinator/UpdateGroup");
+      !denied.ok()) {
+    return Reply(context, denied);
+  }
   return Reply(context, core_->UpdateGroup(*request), response);
 }
 
 grpc::ServerUnaryReactor* CoordinatorService::DeleteGroup(
     grpc::CallbackServerContext* context, const v1::DeleteGroupRequest* request,
     v1::DeleteGroupResponse*) {
+  if (absl::Status denied = auth::Require(*context, auth::Need::kAdmin,
+                                          "parley.v1.Coordinator/DeleteGroup");
+      !denied.ok()) {
+    return Reply(context, denied);
+  }
   return Reply(context, core_->DeleteGroup(*request));
 }
 
 grpc::ServerUnaryReactor* CoordinatorService::Join(
     grpc::CallbackServerContext* context, const v1::JoinRequest* request,
     v1::JoinResponse* response) {
+  if (absl::Status denied = auth::Require(*context, auth::Need::kMember,
+                                          "parley.v1.Coordinator/Join");
+      !denied.ok()) {
+    return Reply(context, denied);
+  }
   return Reply(context, core_->Join(*request), response);
 }
 
 grpc::ServerUnaryReactor* CoordinatorService::Heartbeat(
     grpc::CallbackServerContext* context, const v1::HeartbeatRequest* request,
     v1::HeartbeatResponse* response) {
+  if (absl::Status denied = auth::Require(*context, auth::Need::kMember,
+                                          "parley.v1.Coordinator/Heartbeat");
+      !denied.ok()) {
+    return Reply(context, denied);
+  }
   return Reply(context, core_->Heartbeat(*request), response);
 }
 
 grpc::ServerUnaryReactor* CoordinatorService::Leave(
     grpc::CallbackServerContext* context, const v1::LeaveRequest* request,
     v1::LeaveResponse*) {
+  if (absl::Status denied = auth::Require(*context, auth::Need::kMember,
+                                          "parley.v1.Coordinator/Leave");
+      !denied.ok()) {
+    return Reply(context, denied);
+  }
   return Reply(context, core_->Leave(*request));
 }
 
 grpc::ServerUnaryReactor* CoordinatorService::ListMembers(
     grpc::CallbackServerContext* context, const v1::ListMembersRequest* request,
     v1::MembershipView* response) {
+  if (absl::Status denied = auth::Require(*context, auth::Need::kAuthenticated,
+                                          "parley.v1.Coordinator/ListMembers");
+      !denied.ok()) {
+    return Reply(context, denied);
+  }
   return Reply(context, core_->ListMembers(*request), response);
 }
 
 grpc::ServerWriteReactor<v1::MembershipEvent>*
-CoordinatorService::WatchMembership(grpc::CallbackServerContext*,
+CoordinatorService::WatchMembership(grpc::CallbackServerContext* context,
                                     const v1::WatchMembershipRequest* request) {
+  if (absl::Status denied =
+          auth::Require(*context, auth::Need::kAuthenticated,
+                        "parley.v1.Coordinator/WatchMembership");
+      !denied.ok()) {
+    return new FailedStreamWriter<v1::MembershipEvent>(ToGrpcStatus(denied));
+  }
   if (absl::Status s =
           core_->ValidateMemberFilter(request->group(), request->role());
       !s.ok()) {
@@ -186,11 +238,21 @@ CoordinatorService::WatchMembership(grpc::CallbackServerContext*,
 grpc::ServerUnaryReactor* CoordinatorService::Publish(
     grpc::CallbackServerContext* context, const v1::PublishRequest* request,
     v1::PublishResponse* response) {
+  if (absl::Status denied = auth::Require(*context, auth::Need::kMember,
+                                          "parley.v1.Coordinator/Publish");
+      !denied.ok()) {
+    return Reply(context, denied);
+  }
   return Reply(context, core_->Publish(*request), response);
 }
 
 grpc::ServerWriteReactor<v1::BroadcastEvent>* CoordinatorService::Subscribe(
-    grpc::CallbackServerContext*, const v1::SubscribeRequest* request) {
+    grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
+  if (absl::Status denied = auth::Require(*context, auth::Need::kMember,
+                                          "parley.v1.Coordinator/Subscribe");
+      !denied.ok()) {
+    return new FailedStreamWriter<v1::BroadcastEvent>(ToGrpcStatus(denied));
+  }
   absl::StatusOr<std::shared_ptr<GroupStream>> stream =
       core_->StreamForSubscribe(*request);
   if (!stream.ok()) {
@@ -204,18 +266,33 @@ grpc::ServerWriteReactor<v1::BroadcastEvent>* CoordinatorService::Subscribe(
 grpc::ServerUnaryReactor* CoordinatorService::GetConfig(
     grpc::CallbackServerContext* context, const v1::GetConfigRequest* request,
     v1::ConfigEntry* response) {
+  if (absl::Status denied = auth::Require(*context, auth::Need::kAuthenticated,
+                                          "parley.v1.Coordinator/GetConfig");
+      !denied.ok()) {
+    return Reply(context, denied);
+  }
   return Reply(context, core_->GetConfig(*request), response);
 }
 
 grpc::ServerUnaryReactor* CoordinatorService::ListConfig(
     grpc::CallbackServerContext* context, const v1::ListConfigRequest* request,
     v1::ListConfigResponse* response) {
+  if (absl::Status denied = auth::Require(*context, auth::Need::kAuthenticated,
+                                          "parley.v1.Coordinator/ListConfig");
+      !denied.ok()) {
+    return Reply(context, denied);
+  }
   return Reply(context, core_->ListConfig(*request), response);
 }
 
 grpc::ServerUnaryReactor* CoordinatorService::SetConfig(
     grpc::CallbackServerContext* context, const v1::SetConfigRequest* request,
     v1::ConfigEntry* response) {
+  if (absl::Status denied = auth::Require(*context, auth::Need::kAdmin,
+                                          "parley.v1.Coordinator/SetConfig");
+      !denied.ok()) {
+    return Reply(context, denied);
+  }
   return Reply(context, core_->SetConfig(*request), response);
 }
 
@@ -223,11 +300,22 @@ grpc::ServerUnaryReactor* CoordinatorService::DeleteConfig(
     grpc::CallbackServerContext* context,
     const v1::DeleteConfigRequest* request,
     v1::DeleteConfigResponse* response) {
+  if (absl::Status denied = auth::Require(*context, auth::Need::kAdmin,
+                                          "parley.v1.Coordinator/DeleteConfig");
+      !denied.ok()) {
+    return Reply(context, denied);
+  }
   return Reply(context, core_->DeleteConfig(*request), response);
 }
 
 grpc::ServerWriteReactor<v1::ConfigEvent>* CoordinatorService::WatchConfig(
-    grpc::CallbackServerContext*, const v1::WatchConfigRequest* request) {
+    grpc::CallbackServerContext* context,
+    const v1::WatchConfigRequest* request) {
+  if (absl::Status denied = auth::Require(*context, auth::Need::kAuthenticated,
+                                          "parley.v1.Coordinator/WatchConfig");
+      !denied.ok()) {
+    return new FailedStreamWriter<v1::ConfigEvent>(ToGrpcStatus(denied));
+  }
   if (absl::Status s = core_->ValidateWatchPrefix(request->prefix()); !s.ok()) {
     return new FailedStreamWriter<v1::ConfigEvent>(ToGrpcStatus(s));
   }
@@ -246,13 +334,25 @@ grpc::ServerWriteReactor<v1::ConfigEvent>* CoordinatorService::WatchConfig(
 grpc::ServerUnaryReactor* CoordinatorService::GetPartitionTable(
     grpc::CallbackServerContext* context, const v1::GetPartitionTableRequest*,
     v1::PartitionTable* response) {
+  if (absl::Status denied =
+          auth::Require(*context, auth::Need::kAuthenticated,
+                        "parley.v1.Coordinator/GetPartitionTable");
+      !denied.ok()) {
+    return Reply(context, denied);
+  }
   *response = core_->GetPartitionTable();
   return Reply(context, absl::OkStatus());
 }
 
 grpc::ServerWriteReactor<v1::PartitionTable>*
-CoordinatorService::WatchPartitionTable(grpc::CallbackServerContext*,
+CoordinatorService::WatchPartitionTable(grpc::CallbackServerContext* context,
                                         const v1::WatchPartitionTableRequest*) {
+  if (absl::Status denied =
+          auth::Require(*context, auth::Need::kAuthenticated,
+                        "parley.v1.Coordinator/WatchPartitionTable");
+      !denied.ok()) {
+    return new FailedStreamWriter<v1::PartitionTable>(ToGrpcStatus(denied));
+  }
   auto* writer = new QueuedStreamWriter<v1::PartitionTable>(
       &streams_, kMaxQueuedWatchEvents);
   PartitionTableManager& table = core_->table();

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "services/common/auth/authorizer.h"
 #include "services/common/grpc_status.h"
 #include "services/common/unary_reply.h"
 
@@ -28,7 +29,12 @@ ProfilesService::ProfilesService(ProfileStore* store,
       options_(std::move(options)) {}
 
 grpc::ServerBidiReactor<v1::LoadProfilesRequest, v1::LoadProfilesProgress>*
-ProfilesService::LoadProfiles(grpc::CallbackServerContext*) {
+ProfilesService::LoadProfiles(grpc::CallbackServerContext* context) {
+  if (absl::Status denied = auth::Require(*context, auth::Need::kAdmin,
+                                          "parley.v1.Profiles/LoadProfiles");
+      !denied.ok()) {
+    return new RefusedLoad(ToGrpcStatus(denied));
+  }
   if (active_loads_.fetch_add(1) >= options_.max_concurrent_loads) {
     active_loads_.fetch_sub(1);
     return new RefusedLoad(grpc::Status(
