@@ -1,0 +1,418 @@
+// Authorization end to end with real processes on 127.0.0.1 (plaintext, a
+// tokens file in the test's directory): control-plane calls need an admin
+// token, a runtime server's token reaches only its group's namespaces in
+// the cache tier, and a DISTRIBUTED runtime server still works with
+// authorization on everywhere. See docs/security.md.
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "proto/parley/v1/cache_node.grpc.pb.h"
+#include "proto/parley/v1/channel.pb.h"
+#include "proto/parley/v1/coordinator.grpc.pb.h"
+#include "proto/parley/v1/deployments.grpc.pb.h"
+#include "proto/parley/v1/profiles.grpc.pb.h"
+#include "proto/parley/v1/runtime.grpc.pb.h"
+#include "tests/support/child_process.h"
+
+namespace parley {
+namespace {
+
+namespace v1 = ::parley::v1;
+using ::grpc::health::v1::Health;
+using ::grpc::health::v1::HealthCheckRequest;
+using ::grpc::health::v1::HealthCheckResponse;
+
+constexpr char kCoordinator[] = "services/coordinator/parley-coordinator";
+constexpr char kCacheNode[] = "cache_node/parley-cache-node";
+constexpr char kRuntime[] = "services/runtime/server/parley-runtime";
+
+constexpr char kAdmin[] = "adm1n-token";
+constexpr char kNode[] = "node-token";
+constexpr char kAlpha[] = "alpha-token";
+constexpr char kBeta[] = "beta-token";
+constexpr char kReader[] = "reader-token";
+constexpr int kCacheNodes = 3;
+
+// A call context with a deadline and, unless `token` is empty, the token.
+std::unique_ptr<grpc::ClientContext> Context(const std::string& token) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  if (!token.empty()) {
+    context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
+  }
+  return context;
+}
+
+std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
+  return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+}
+
+bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (condition()) return true;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return condition();
+}
+
+void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+}
+
+class AuthTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::string(testing::FreshTempDir("auth_test"));
+    const std::string tokens = *dir_ + "/tokens";
+    WriteFile(tokens, absl::StrCat("# token principal roles\n", kAdmin,
+                                   " ops admin\n", kNode, " nodes node\n",
+                                   kAlpha, " runtime-alpha runtime:alpha\n",
+                                   kBeta, " runtime-beta runtime:beta\n",
+                                   kReader, " viewer reader\n"));
+    WriteFile(*dir_ + "/node.token", absl::StrCat(kNode, "\n"));
+    WriteFile(*dir_ + "/alpha.token", absl::StrCat(kAlpha, "\n"));
+    const std::string auth_flag = "--auth_tokens_file=" + tokens;
+
+    absl::StatusOr<testing::StartedServer> coordinator = testing::StartServer(
+        testing::RunfilePath(kCoordinator),
+        {"--data_dir=" + *dir_ + "/coordinator", "--partitions=16", auth_flag},
+        *dir_, "coordinator");
+    ASSERT_TRUE(coordinator.ok()) << coordinator.status();
+    coordinator_ = new testing::StartedServer(std::move(*coordinator));
+    for (int i = 1; i <= kCacheNodes; ++i) {
+      absl::StatusOr<testing::StartedServer> node = testing::StartServer(
+          testing::RunfilePath(kCacheNode),
+          {absl::StrCat("--node_id=cache-", i),
+           absl::StrCat("--data_dir=", *dir_, "/cache-", i),
+           "--coordinator=" + coordinator_->address(), "--lease_ttl_seconds=2",
+           "--shutdown_grace_seconds=2", auth_flag,
+           "--auth_token_file=" + *dir_ + "/node.token"},
+          *dir_, absl::StrCat("cache-", i));
+      ASSERT_TRUE(node.ok()) << node.status();
+      nodes_.push_back(new testing::StartedServer(std::move(*node)));
+    }
+    // Settled once an admin write lands through every node.
+    for (testing::StartedServer* node : nodes_) {
+      auto stub = v1::CacheNode::NewStub(Channel(node->address()));
+      ASSERT_TRUE(WaitUntil(
+          [&] {
+            v1::PutRequest put;
+            put.set_namespace_("probe");
+            put.set_key("k");
+            put.set_value("v");
+            v1::PutResponse response;
+            return stub->Put(Context(kAdmin).get(), put, &response).ok();
+          },
+          absl::Seconds(30)))
+          << "the cache tier did not settle\n"
+          << Logs();
+    }
+  }
+
+  static void TearDownTestSuite() {
+    runtime_.reset();
+    for (testing::StartedServer* node : nodes_) delete node;
+    nodes_.clear();
+    delete coordinator_;
+    coordinator_ = nullptr;
+  }
+
+  static std::string Logs() {
+    std::string logs = coordinator_->process->Log();
+    for (testing::StartedServer* node : nodes_) logs += node->process->Log();
+    if (runtime_ != nullptr) logs += runtime_->Log();
+    return logs;
+  }
+
+  static grpc::Status CreateGroup(const std::string& name,
+                                  const std::string& token) {
+    auto stub = v1::Coordinator::NewStub(Channel(coordinator_->address()));
+    v1::CreateGroupRequest request;
+    request.set_name(name);
+    request.mutable_settings()->set_cache_type(v1::DISTRIBUTED);
+    v1::ServerGroup group;
+    return stub->CreateGroup(Context(token).get(), request, &group);
+  }
+
+  static grpc::Status Put(int node, const std::string& ns,
+                          const std::string& token) {
+    auto stub = v1::CacheNode::NewStub(Channel(nodes_[node]->address()));
+    v1::PutRequest request;
+    request.set_namespace_(ns);
+    request.set_key("visitor-1");
+    request.set_value("state");
+    v1::PutResponse response;
+    return stub->Put(Context(token).get(), request, &response);
+  }
+
+  static grpc::Status Get(int node, const std::string& ns,
+                          const std::string& token) {
+    auto stub = v1::CacheNode::NewStub(Channel(nodes_[node]->address()));
+    v1::GetRequest request;
+    request.set_namespace_(ns);
+    request.set_key("visitor-1");
+    v1::GetResponse response;
+    return stub->Get(Context(token).get(), request, &response);
+  }
+
+  static std::string* dir_;
+  static testing::StartedServer* coordinator_;
+  static std::vector<testing::StartedServer*> nodes_;
+  static std::unique_ptr<testing::ChildProcess> runtime_;
+};
+
+std::string* AuthTest::dir_ = nullptr;
+testing::StartedServer* AuthTest::coordinator_ = nullptr;
+std::vector<testing::StartedServer*> AuthTest::nodes_;
+std::unique_ptr<testing::ChildProcess> AuthTest::runtime_;
+
+TEST_F(AuthTest, ControlPlaneNeedsAnAdminToken) {
+  EXPECT_EQ(CreateGroup("denied", "").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(CreateGroup("denied", "not-a-token").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(CreateGroup("denied", kAlpha).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(CreateGroup("denied", kReader).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  const grpc::Status created = CreateGroup("admitted", kAdmin);
+  EXPECT_TRUE(created.ok()) << created.error_message();
+
+  auto coordinator = v1::Coordinator::NewStub(Channel(coordinator_->address()));
+  v1::ListGroupsResponse groups;
+  EXPECT_EQ(
+      coordinator
+          ->ListGroups(Context("").get(), v1::ListGroupsRequest(), &groups)
+          .error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(
+      coordinator
+          ->ListGroups(Context(kReader).get(), v1::ListGroupsRequest(), &groups)
+          .ok());
+  v1::SetConfigRequest set;
+  set.set_path("groups/admitted/session_timeout_seconds");
+  set.set_value("60");
+  v1::ConfigEntry entry;
+  EXPECT_EQ(
+      coordinator->SetConfig(Context(kAlpha).get(), set, &entry).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  v1::JoinRequest join;
+  v1::JoinResponse joined;
+  EXPECT_EQ(
+      coordinator->Join(Context(kReader).get(), join, &joined).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+
+  auto deployments = v1::Deployments::NewStub(Channel(coordinator_->address()));
+  v1::DeployRequest deploy;
+  deploy.set_group("admitted");
+  v1::Deployment deployment;
+  EXPECT_EQ(deployments->Deploy(Context(kAlpha).get(), deploy, &deployment)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  auto node = v1::CacheNode::NewStub(Channel(nodes_[0]->address()));
+  v1::DrainResponse drained;
+  EXPECT_EQ(node->Drain(Context(kAlpha).get(), v1::DrainRequest(), &drained)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  EXPECT_NE(coordinator_->process->Log().find("denied"), std::string::npos);
+}
+
+// The group-isolation test: group alpha's token reaches sessions/alpha,
+// history.alpha and profiles.* through any node (forwarded or not), never
+// group beta's namespaces.
+TEST_F(AuthTest, GroupTokenReachesOnlyItsGroupsNamespaces) {
+  for (int node = 0; node < kCacheNodes; ++node) {
+    SCOPED_TRACE(absl::StrCat("through cache-", node + 1));
+    grpc::Status s = Put(node, "sessions/alpha", kAlpha);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    s = Get(node, "sessions/alpha", kAlpha);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    EXPECT_TRUE(Put(node, "history.alpha", kAlpha).ok());
+    EXPECT_TRUE(Put(node, "profiles.customer", kAlpha).ok());
+    EXPECT_TRUE(Put(node, "sessions/beta", kBeta).ok());
+
+    EXPECT_EQ(Get(node, "sessions/beta", kAlpha).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(Put(node, "sessions/beta", kAlpha).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(Get(node, "history.beta", kAlpha).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(Get(node, "sessions/alpha", kBeta).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(Get(node, "sessions/alpha", kReader).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(Get(node, "sessions/alpha", "").error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
+
+  auto node = v1::CacheNode::NewStub(Channel(nodes_[0]->address()));
+  v1::ScanRequest scan;
+  scan.set_namespace_("sessions/beta");
+  v1::ScanResponse scanned;
+  EXPECT_EQ(node->Scan(Context(kAlpha).get(), scan, &scanned).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::MultiGetRequest multi;
+  multi.set_namespace_("sessions/beta");
+  multi.add_keys("visitor-1");
+  v1::MultiGetResponse multi_response;
+  EXPECT_EQ(node->MultiGet(Context(kAlpha).get(), multi, &multi_response)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // Pipeline: each operation is judged on its own.
+  std::unique_ptr<grpc::ClientContext> context = Context(kAlpha);
+  auto stream = node->Pipeline(context.get());
+  v1::PipelineRequests requests;
+  const std::map<uint64_t, std::string> namespaces = {
+      {1, "sessions/alpha"}, {2, "sessions/beta"}, {3, "history.beta"}};
+  for (const auto& [id, ns] : namespaces) {
+    v1::PipelineRequest* op = requests.add_requests();
+    op->set_id(id);
+    op->mutable_get()->set_namespace_(ns);
+    op->mutable_get()->set_key("visitor-1");
+  }
+  v1::PipelineRequest* put = requests.add_requests();
+  put->set_id(4);
+  put->mutable_put()->set_namespace_("sessions/beta");
+  put->mutable_put()->set_key("visitor-1");
+  put->mutable_put()->set_value("stolen");
+  ASSERT_TRUE(stream->Write(requests));
+  std::map<uint64_t, int> codes;
+  v1::PipelineResponses responses;
+  while (codes.size() < 4 && stream->Read(&responses)) {
+    for (const v1::PipelineResponse& r : responses.responses()) {
+      codes[r.id()] = r.code();
+    }
+  }
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(codes[1], grpc::StatusCode::OK);
+  EXPECT_EQ(codes[2], grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(codes[3], grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(codes[4], grpc::StatusCode::PERMISSION_DENIED);
+
+  // Without credentials the whole stream is refused.
+  std::unique_ptr<grpc::ClientContext> anonymous = Context("");
+  auto refused = node->Pipeline(anonymous.get());
+  refused->WritesDone();
+  EXPECT_EQ(refused->Finish().error_code(), grpc::StatusCode::UNAUTHENTICATED);
+
+  // Beta's session is untouched.
+  auto check = v1::CacheNode::NewStub(Channel(nodes_[1]->address()));
+  v1::GetRequest get;
+  get.set_namespace_("sessions/beta");
+  get.set_key("visitor-1");
+  v1::GetResponse got;
+  ASSERT_TRUE(check->Get(Context(kBeta).get(), get, &got).ok());
+  EXPECT_EQ(got.entry().value(), "state");
+}
+
+// A runtime server of group alpha with alpha's token: joins, follows its
+// deployments and broadcast, and keeps sessions in sessions/alpha.
+TEST_F(AuthTest, DistributedRuntimeServerWorksWithAuthorizationOn) {
+  const grpc::Status created = CreateGroup("alpha", kAdmin);
+  ASSERT_TRUE(created.ok()) << created.error_message();
+  std::ifstream file(testing::RunfilePath("deploy/demo/demo_channel.json"));
+  std::stringstream text;
+  text << file.rdbuf();
+  v1::DeployRequest deploy;
+  deploy.set_group("alpha");
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
+                  text.str(), deploy.mutable_channel())
+                  .ok());
+  auto deployments = v1::Deployments::NewStub(Channel(coordinator_->address()));
+  v1::Deployment deployment;
+  const grpc::Status deployed =
+      deployments->Deploy(Context(kAdmin).get(), deploy, &deployment);
+  ASSERT_TRUE(deployed.ok()) << deployed.error_message();
+
+  const std::string port_file = *dir_ + "/runtime-alpha.port";
+  absl::StatusOr<std::unique_ptr<testing::ChildProcess>> runtime =
+      testing::ChildProcess::Spawn(
+          testing::RunfilePath(kRuntime),
+          {"--coordinator=" + coordinator_->address(), "--group=alpha",
+           "--member_id=runtime-alpha", "--lease_ttl_seconds=2",
+           "--shutdown_grace_seconds=2", "--listen=127.0.0.1:0",
+           "--port_file=" + port_file,
+           "--auth_tokens_file=" + *dir_ + "/tokens",
+           "--auth_token_file=" + *dir_ + "/alpha.token"},
+          *dir_ + "/runtime-alpha.log");
+  ASSERT_TRUE(runtime.ok()) << runtime.status();
+  runtime_ = std::move(*runtime);
+  absl::StatusOr<int> port =
+      testing::WaitForPortFile(port_file, absl::Seconds(30));
+  ASSERT_TRUE(port.ok()) << port.status() << "\n" << Logs();
+  auto channel = Channel(absl::StrCat("127.0.0.1:", *port));
+  auto health = Health::NewStub(channel);
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        HealthCheckResponse response;
+        return health->Check(Context("").get(), HealthCheckRequest(), &response)
+                   .ok() &&
+               response.status() == HealthCheckResponse::SERVING;
+      },
+      absl::Seconds(30)))
+      << "the runtime server never reported SERVING\n"
+      << Logs();
+
+  auto interact = v1::InteractRuntime::NewStub(channel);
+  v1::StartSessionRequest start;
+  start.set_session_id("visit-1");
+  start.set_interactive_channel("demo");
+  start.set_audience_level("Customer");
+  start.add_audience_id()->set_name("CustomerID");
+  start.mutable_audience_id(0)->set_number_value(42);
+  v1::StartSessionResponse started;
+  grpc::Status s = interact->StartSession(Context("").get(), start, &started);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_NE(started.status(), v1::ERROR) << started.DebugString() << Logs();
+  v1::GetOffersRequest offers;
+  offers.set_session_id("visit-1");
+  offers.set_interaction_point("HomePageHero");
+  offers.set_number_requested(2);
+  v1::GetOffersResponse got;
+  s = interact->GetOffers(Context("").get(), offers, &got);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_NE(got.status(), v1::ERROR) << got.DebugString();
+
+  // The session lives in sessions/alpha, which beta's token cannot read.
+  auto node = v1::CacheNode::NewStub(Channel(nodes_[0]->address()));
+  v1::ScanRequest scan;
+  scan.set_namespace_("sessions/alpha");
+  scan.set_limit(10);
+  v1::ScanResponse scanned;
+  s = node->Scan(Context(kAlpha).get(), scan, &scanned);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_FALSE(scanned.entries().empty());
+  EXPECT_EQ(node->Scan(Context(kBeta).get(), scan, &scanned).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // Loading profiles is the admin's.
+  auto profiles = v1::Profiles::NewStub(channel);
+  std::unique_ptr<grpc::ClientContext> context = Context(kAlpha);
+  auto load = profiles->LoadProfiles(context.get());
+  load->WritesDone();
+  EXPECT_EQ(load->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+}  // namespace
+}  // namespace parley
