@@ -3,6 +3,7 @@
 // token, a runtime server's token reaches only its group's namespaces in
 // the cache tier, and a DISTRIBUTED runtime server still works with
 // authorization on everywhere. See docs/security.md.
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -27,6 +28,7 @@
 #include "proto/parley/v1/deployments.grpc.pb.h"
 #include "proto/parley/v1/profiles.grpc.pb.h"
 #include "proto/parley/v1/runtime.grpc.pb.h"
+#include "services/common/tls.h"
 #include "tests/support/child_process.h"
 
 namespace parley {
@@ -412,6 +414,58 @@ TEST_F(AuthTest, DistributedRuntimeServerWorksWithAuthorizationOn) {
   auto load = profiles->LoadProfiles(context.get());
   load->WritesDone();
   EXPECT_EQ(load->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// Mutual TLS: a client certificate named in --auth_admin_cert_names is
+// admin; a bearer token, when sent, decides instead of the certificate.
+TEST(AuthTlsTest, AdminCertificateIsAdmin) {
+  const std::string dir = testing::FreshTempDir("auth_tls_test");
+  const std::string script = absl::StrCat(
+      "set -e; cd ", dir,
+      "; openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=ca "
+      "-keyout ca.key -out ca.pem 2>/dev/null;"
+      " for who in parley-node ops-admin stranger; do"
+      " openssl req -newkey rsa:2048 -nodes -subj /CN=$who"
+      " -addext subjectAltName=IP:127.0.0.1"
+      " -keyout $who.key -out $who.csr 2>/dev/null;"
+      " openssl x509 -req -in $who.csr -CA ca.pem -CAkey ca.key"
+      " -CAcreateserial -days 1 -copy_extensions copy -out $who.pem"
+      " 2>/dev/null; done");
+  ASSERT_EQ(std::system(script.c_str()), 0) << "openssl failed";
+  WriteFile(dir + "/tokens", absl::StrCat(kAdmin, " ops admin\n", kAlpha,
+                                          " runtime-alpha runtime:alpha\n"));
+  absl::StatusOr<testing::StartedServer> coordinator = testing::StartServer(
+      testing::RunfilePath(kCoordinator),
+      {"--data_dir=" + dir + "/coordinator", "--partitions=16",
+       "--tls_cert_file=" + dir + "/parley-node.pem",
+       "--tls_key_file=" + dir + "/parley-node.key",
+       "--tls_ca_file=" + dir + "/ca.pem",
+       "--auth_tokens_file=" + dir + "/tokens",
+       "--auth_admin_cert_names=ops-admin,other-admin"},
+      dir, "coordinator");
+  ASSERT_TRUE(coordinator.ok()) << coordinator.status();
+
+  auto create = [&](const std::string& who, const std::string& token,
+                    const std::string& group) {
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+        MakeChannelCredentials({dir + "/" + who + ".pem",
+                                dir + "/" + who + ".key", dir + "/ca.pem"});
+    EXPECT_TRUE(credentials.ok()) << credentials.status();
+    auto stub = v1::Coordinator::NewStub(
+        grpc::CreateChannel(coordinator->address(), *credentials));
+    v1::CreateGroupRequest request;
+    request.set_name(group);
+    v1::ServerGroup created;
+    return stub->CreateGroup(Context(token).get(), request, &created)
+        .error_code();
+  };
+  EXPECT_EQ(create("ops-admin", "", "by-cert"), grpc::StatusCode::OK)
+      << coordinator->process->Log();
+  EXPECT_EQ(create("stranger", "", "by-stranger"),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(create("stranger", kAdmin, "by-token"), grpc::StatusCode::OK);
+  EXPECT_EQ(create("ops-admin", kAlpha, "by-runtime"),
+            grpc::StatusCode::PERMISSION_DENIED);
 }
 
 }  // namespace
