@@ -5,16 +5,14 @@
 // operations in flight: every completion records its latency and issues the
 // next operation. Prints one JSON object per mode on stdout and a readable
 // line per mode on stderr. bench/run_cache_bench.sh runs it against a
-// private three-node tier; see docs/performance.md.
+// private three-node tier; see docs/performance.md. The load engine is
+// bench/load_driver.h, shared with runtime_bench.
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
-#include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -27,7 +25,6 @@
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -36,6 +33,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/load_driver.h"
 #include "cache_node/cache_client.h"
 #include "cache_node/key_codec.h"
 #include "grpcpp/client_context.h"
@@ -43,7 +41,6 @@
 #include "grpcpp/security/credentials.h"
 #include "proto/parley/v1/cache_node.grpc.pb.h"
 #include "proto/parley/v1/coordinator.grpc.pb.h"
-#include "services/common/grpc_status.h"
 
 ABSL_FLAG(std::string, coordinator, "127.0.0.1:7400",
           "host:port of the coordinator of the tier to measure");
@@ -84,181 +81,6 @@ namespace parley::bench {
 namespace {
 
 namespace v1 = parley::v1;
-using Clock = std::chrono::steady_clock;
-
-// ------------------------------------------------------------ histogram
-
-// A log-linear latency histogram in the manner of HdrHistogram: values
-// below 64 ns are exact, above that each power of two of nanoseconds has 64
-// buckets, so a quantile is off by less than 1.6%. Fixed size: recording
-// never allocates.
-class LatencyHistogram {
- public:
-  void Record(int64_t nanos) {
-    ++counts_[IndexOf(nanos < 0 ? 0 : static_cast<uint64_t>(nanos))];
-    ++total_;
-  }
-
-  void Merge(const LatencyHistogram& other) {
-    for (size_t i = 0; i < kBuckets; ++i) counts_[i] += other.counts_[i];
-    total_ += other.total_;
-  }
-
-  uint64_t total() const { return total_; }
-
-  // The q-quantile (0 < q <= 1) in microseconds: the midpoint of the bucket
-  // holding the ceil(q * total)-th smallest value; 0 when empty.
-  double QuantileMicros(double q) const {
-    if (total_ == 0) return 0;
-    const uint64_t rank = std::max<uint64_t>(
-        1, static_cast<uint64_t>(std::ceil(q * static_cast<double>(total_))));
-    uint64_t seen = 0;
-    for (size_t i = 0; i < kBuckets; ++i) {
-      seen += counts_[i];
-      if (seen >= rank) return Midpoint(i) / 1000.0;
-    }
-    return Midpoint(kBuckets - 1) / 1000.0;
-  }
-
- private:
-  static constexpr int kSubBits = 6;
-  static constexpr uint64_t kSub = uint64_t{1} << kSubBits;
-  static constexpr size_t kBuckets = (64 - kSubBits + 1) * kSub;
-
-  static size_t IndexOf(uint64_t v) {
-    if (v < kSub) return static_cast<size_t>(v);
-    const int msb = 63 - __builtin_clzll(v);
-    const int shift = msb - kSubBits;
-    return static_cast<size_t>((msb - kSubBits + 1) * kSub +
-                               ((v >> shift) - kSub));
-  }
-
-  static double Midpoint(size_t index) {
-    if (index < kSub) return static_cast<double>(index);
-    const uint64_t group = index / kSub;
-    const uint64_t sub = index % kSub;
-    const int shift = static_cast<int>(group) - 1;
-    const double lower = static_cast<double>((kSub + sub) << shift);
-    const double width = static_cast<double>(uint64_t{1} << shift);
-    return lower + (width - 1) / 2;
-  }
-
-  std::vector<uint64_t> counts_ = std::vector<uint64_t>(kBuckets, 0);
-  uint64_t total_ = 0;
-};
-
-// ------------------------------------------------------ the load engine
-
-// What the slots of one mode share: the phase (warm-up, measured,
-// stopping), how many slots still run, and the first error seen.
-class Window {
- public:
-  enum Phase : int { kWarmup = 0, kMeasure = 1, kStop = 2 };
-
-  Phase phase() const {
-    return static_cast<Phase>(phase_.load(std::memory_order_acquire));
-  }
-  void SetPhase(Phase phase) { phase_.store(phase, std::memory_order_release); }
-
-  void SlotStarted() {
-    absl::MutexLock lock(&mu_);
-    ++running_;
-  }
-  void SlotStopped() {
-    absl::MutexLock lock(&mu_);
-    --running_;
-  }
-
-  // True once every slot stopped; false after `timeout`.
-  bool WaitStopped(absl::Duration timeout) {
-    absl::MutexLock lock(&mu_);
-    auto stopped = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-      return running_ == 0;
-    };
-    return mu_.AwaitWithTimeout(absl::Condition(&stopped), timeout);
-  }
-
-  void NoteError(absl::string_view message) {
-    absl::MutexLock lock(&mu_);
-    if (first_error_.empty()) first_error_ = std::string(message);
-  }
-
-  std::string first_error() const {
-    absl::MutexLock lock(&mu_);
-    return first_error_;
-  }
-
- private:
-  std::atomic<int> phase_{kWarmup};
-  mutable absl::Mutex mu_;
-  int running_ ABSL_GUARDED_BY(mu_) = 0;
-  std::string first_error_ ABSL_GUARDED_BY(mu_);
-};
-
-// One operation in flight: Issue() starts an operation whose completion
-// calls Done(), which records it (during the measured phase) and issues
-// the next one, until the window stops. Each slot's state is touched by
-// one operation at a time, so it needs no lock.
-class Slot {
- public:
-  Slot(Window* window, uint64_t seed) : window_(window), random_(seed | 1) {}
-  virtual ~Slot() = default;
-
-  void Start() {
-    window_->SlotStarted();
-    Next();
-  }
-
-  const LatencyHistogram& histogram() const { return histogram_; }
-  uint64_t errors() const { return errors_; }
-
- protected:
-  // Starts one operation that calls Done() exactly once, possibly on
-  // another thread; must not touch the slot once the call is started.
-  virtual void Issue() = 0;
-
-  void Done(bool ok, absl::string_view error) {
-    const Clock::time_point now = Clock::now();
-    const Window::Phase phase = window_->phase();
-    if (phase == Window::kMeasure) {
-      if (ok) {
-        histogram_.Record(
-            std::chrono::duration_cast<std::chrono::nanoseconds>(now - started_)
-                .count());
-      } else {
-        ++errors_;
-      }
-    }
-    if (!ok) window_->NoteError(error);
-    if (phase == Window::kStop) {
-      window_->SlotStopped();
-      return;
-    }
-    // No hot loop against a failing tier.
-    if (!ok) absl::SleepFor(absl::Milliseconds(1));
-    Next();
-  }
-
-  // A uniformly chosen index below `n` (xorshift64*).
-  uint32_t Pick(uint32_t n) {
-    random_ ^= random_ >> 12;
-    random_ ^= random_ << 25;
-    random_ ^= random_ >> 27;
-    return static_cast<uint32_t>((random_ * 0x2545F4914F6CDD1DULL >> 32) % n);
-  }
-
- private:
-  void Next() {
-    started_ = Clock::now();
-    Issue();
-  }
-
-  Window* const window_;
-  uint64_t random_;
-  Clock::time_point started_;
-  LatencyHistogram histogram_;
-  uint64_t errors_ = 0;
-};
 
 // The keys operations pick from, and for unary calls the node that is
 // each key's primary (an index into `addresses`).
@@ -270,35 +92,6 @@ struct KeySpace {
 };
 
 std::string KeyName(int i) { return absl::StrFormat("key:%012d", i); }
-
-// Unary Ping through the stub's callback API, each call to one of `stubs`
-// picked at random (one node for ping, every node for ping_spread).
-class UnaryPingSlot : public Slot {
- public:
-  UnaryPingSlot(Window* window, uint64_t seed,
-                std::vector<v1::CacheNode::Stub*> stubs, absl::Duration timeout)
-      : Slot(window, seed), stubs_(std::move(stubs)), timeout_(timeout) {}
-
- protected:
-  void Issue() override {
-    v1::CacheNode::Stub* stub =
-        stubs_.size() == 1 ? stubs_[0]
-                           : stubs_[Pick(static_cast<uint32_t>(stubs_.size()))];
-    context_.emplace();
-    context_->set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
-    stub->async()->Ping(&*context_, &request_, &response_,
-                        [this](grpc::Status status) {
-                          Done(status.ok(), status.error_message());
-                        });
-  }
-
- private:
-  const std::vector<v1::CacheNode::Stub*> stubs_;
-  const absl::Duration timeout_;
-  std::optional<grpc::ClientContext> context_;
-  v1::PingRequest request_;
-  v1::PingResponse response_;
-};
 
 // Unary Get or Put of a random key, sent to the key's primary so that no
 // node forwards it.
@@ -411,257 +204,7 @@ class PipelinedSlot : public Slot {
   const std::string* const value_;
 };
 
-// ------------------------------------------------------------ CPU use
-
-// A process whose CPU use is reported; pid 0 is this process.
-struct Watched {
-  std::string name;
-  int pid = 0;
-};
-
-// CPU time (user + system) a process used so far, from /proc/<pid>/stat;
-// -1 when it cannot be read.
-double CpuSeconds(int pid) {
-  std::ifstream file(pid == 0 ? std::string("/proc/self/stat")
-                              : absl::StrCat("/proc/", pid, "/stat"));
-  std::string line;
-  if (!std::getline(file, line)) return -1;
-  // Fields after the command name, which is in parentheses: state is
-  // field 3, utime field 14 and stime field 15.
-  const size_t close = line.rfind(')');
-  if (close == std::string::npos) return -1;
-  std::vector<absl::string_view> fields = absl::StrSplit(
-      absl::string_view(line).substr(close + 1), ' ', absl::SkipEmpty());
-  uint64_t user = 0, system = 0;
-  if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &user) ||
-      !absl::SimpleAtoi(fields[12], &system)) {
-    return -1;
-  }
-  return static_cast<double>(user + system) / sysconf(_SC_CLK_TCK);
-}
-
-absl::StatusOr<std::vector<Watched>> ParseServerPids(absl::string_view flag) {
-  std::vector<Watched> watched = {{"bench", 0}};
-  for (absl::string_view item : absl::StrSplit(flag, ',', absl::SkipEmpty())) {
-    std::pair<std::string, std::string> parts = absl::StrSplit(item, '=');
-    Watched w;
-    w.name = parts.first;
-    if (w.name.empty() || !absl::SimpleAtoi(parts.second, &w.pid) ||
-        w.pid <= 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--server_pids: '", item, "' is not name=pid (e.g. node1=1234)"));
-    }
-    watched.push_back(std::move(w));
-  }
-  return watched;
-}
-
-// ------------------------------------------------------------ results
-
-struct Result {
-  std::string mode;
-  std::string target;
-  double seconds = 0;
-  uint64_t ops = 0;
-  uint64_t errors = 0;
-  double p50_us = 0;
-  double p99_us = 0;
-  double p999_us = 0;
-  std::string first_error;
-  // Percent of one core each watched process used in the window.
-  std::vector<std::pair<std::string, double>> cpu_percent;
-
-  double ops_per_sec() const { return seconds > 0 ? ops / seconds : 0; }
-};
-
-std::string JsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppendFormat(&out, "\\u%04x", c);
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
-
-std::string ToJson(const Result& r, int concurrency, int value_bytes) {
-  std::vector<std::string> cpu;
-  for (const auto& [name, percent] : r.cpu_percent) {
-    cpu.push_back(absl::StrFormat("%s:%.1f", JsonString(name), percent));
-  }
-  return absl::StrFormat(
-      "{\"mode\":%s,\"ops_per_sec\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,"
-      "\"p999_us\":%.1f,\"errors\":%d,\"ops\":%d,\"seconds\":%.3f,"
-      "\"concurrency\":%d,\"value_bytes\":%d,\"target\":%s,"
-      "\"cpu_percent\":{%s},\"first_error\":%s}",
-      JsonString(r.mode), r.ops_per_sec(), r.p50_us, r.p99_us, r.p999_us,
-      r.errors, r.ops, r.seconds, concurrency, value_bytes,
-      JsonString(r.target), absl::StrJoin(cpu, ","), JsonString(r.first_error));
-}
-
-std::string ToText(const Result& r) {
-  std::vector<std::string> cpu;
-  for (const auto& [name, percent] : r.cpu_percent) {
-    cpu.push_back(absl::StrFormat("%s %.0f%%", name, percent));
-  }
-  std::string line = absl::StrFormat(
-      "%-15s %10.0f ops/s  p50 %8.1f us  p99 %8.1f us  errors %d  cpu: %s",
-      r.mode, r.ops_per_sec(), r.p50_us, r.p99_us, r.errors,
-      absl::StrJoin(cpu, ", "));
-  if (!r.first_error.empty()) {
-    absl::StrAppend(&line, "\n                first error: ", r.first_error);
-  }
-  return line;
-}
-
-// Runs one mode's slots through warm-up and the measured window, stops
-// them and gathers the figures.
-absl::StatusOr<Result> RunSlots(const std::string& mode,
-                                const std::string& target, Window& window,
-                                std::vector<std::unique_ptr<Slot>>& slots,
-                                const std::vector<Watched>& watched) {
-  const absl::Duration warmup =
-      absl::Seconds(absl::GetFlag(FLAGS_warmup_seconds));
-  const absl::Duration duration =
-      absl::Seconds(absl::GetFlag(FLAGS_duration_seconds));
-  window.SetPhase(Window::kWarmup);
-  for (auto& slot : slots) slot->Start();
-  absl::SleepFor(warmup);
-
-  std::vector<double> cpu_before;
-  for (const Watched& w : watched) cpu_before.push_back(CpuSeconds(w.pid));
-  const Clock::time_point start = Clock::now();
-  window.SetPhase(Window::kMeasure);
-  absl::SleepFor(duration);
-  window.SetPhase(Window::kStop);
-  const Clock::time_point end = Clock::now();
-  std::vector<double> cpu_after;
-  for (const Watched& w : watched) cpu_after.push_back(CpuSeconds(w.pid));
-
-  const absl::Duration drain =
-      absl::Seconds(absl::GetFlag(FLAGS_call_timeout_seconds) + 20);
-  if (!window.WaitStopped(drain)) {
-    return absl::DeadlineExceededError(absl::StrCat(
-        mode, ": operations still in flight ", absl::FormatDuration(drain),
-        " after the window closed; the tier stopped answering"));
-  }
-
-  Result result;
-  result.mode = mode;
-  result.target = target;
-  result.seconds = std::chrono::duration<double>(end - start).count();
-  LatencyHistogram merged;
-  for (const auto& slot : slots) {
-    merged.Merge(slot->histogram());
-    result.errors += slot->errors();
-  }
-  result.ops = merged.total();
-  result.p50_us = merged.QuantileMicros(0.50);
-  result.p99_us = merged.QuantileMicros(0.99);
-  result.p999_us = merged.QuantileMicros(0.999);
-  result.first_error = window.first_error();
-  for (size_t i = 0; i < watched.size(); ++i) {
-    if (cpu_before[i] < 0 || cpu_after[i] < 0) continue;
-    result.cpu_percent.emplace_back(
-        watched[i].name,
-        100.0 * (cpu_after[i] - cpu_before[i]) / result.seconds);
-  }
-  return result;
-}
-
 // ------------------------------------------------------------ the tier
-
-std::unique_ptr<v1::CacheNode::Stub> NodeStub(const std::string& address) {
-  return v1::CacheNode::NewStub(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
-}
-
-std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-  return context;
-}
-
-// Why the tier is not ready yet; OK when the coordinator's table names
-// `expect_nodes` nodes and each is on its epoch, serving every partition
-// it holds (no promotion or catch-up left), with every partition having a
-// serving primary.
-absl::Status CheckReady(v1::Coordinator::Stub& coordinator, int expect_nodes,
-                        v1::PartitionTable* table) {
-  grpc::Status status = coordinator.GetPartitionTable(
-      Context(absl::Seconds(2)).get(), v1::GetPartitionTableRequest(), table);
-  if (!status.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("coordinator: ", FromGrpcStatus(status).ToString()));
-  }
-  if (table->nodes_size() != expect_nodes) {
-    return absl::UnavailableError(absl::StrCat("the partition table names ",
-                                               table->nodes_size(), " of ",
-                                               expect_nodes, " nodes"));
-  }
-  uint32_t primaries = 0;
-  for (const v1::CacheNodeAddress& node : table->nodes()) {
-    v1::StatsResponse stats;
-    status = NodeStub(node.address())
-                 ->Stats(Context(absl::Seconds(2)).get(), v1::StatsRequest(),
-                         &stats);
-    if (!status.ok()) {
-      return absl::UnavailableError(
-          absl::StrCat("node ", node.id(), " at ", node.address(), ": ",
-                       FromGrpcStatus(status).ToString()));
-    }
-    if (stats.table_epoch() != table->epoch()) {
-      return absl::UnavailableError(
-          absl::StrCat("node ", node.id(), " is on table epoch ",
-                       stats.table_epoch(), ", not ", table->epoch()));
-    }
-    for (const v1::PartitionStats& p : stats.partitions()) {
-      if (p.role() != "primary" && p.role() != "backup") {
-        return absl::UnavailableError(
-            absl::StrCat("node ", node.id(), ": partition ", p.partition(),
-                         " is ", p.role()));
-      }
-    }
-    primaries += stats.primaries();
-  }
-  if (primaries != table->partition_count()) {
-    return absl::UnavailableError(absl::StrCat(primaries, " of ",
-                                               table->partition_count(),
-                                               " partitions have a primary"));
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<v1::PartitionTable> WaitForTier(
-    v1::Coordinator::Stub& coordinator, int expect_nodes,
-    absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  absl::Status last;
-  while (true) {
-    v1::PartitionTable table;
-    last = CheckReady(coordinator, expect_nodes, &table);
-    if (last.ok()) return table;
-    if (absl::Now() >= deadline) break;
-    absl::SleepFor(absl::Milliseconds(250));
-  }
-  return absl::DeadlineExceededError(
-      absl::StrCat("the tier was not ready within ",
-                   absl::FormatDuration(timeout), ": ", last.message()));
-}
 
 // The key space, with each key's primary from `table`.
 absl::StatusOr<KeySpace> MakeKeySpace(const v1::PartitionTable& table,
@@ -850,6 +393,11 @@ int Main() {
                key_count, value_bytes,
                absl::FormatDuration(absl::Now() - preload_start).c_str());
 
+  RunOptions run_options;
+  run_options.warmup = absl::Seconds(absl::GetFlag(FLAGS_warmup_seconds));
+  run_options.duration = absl::Seconds(absl::GetFlag(FLAGS_duration_seconds));
+  run_options.drain =
+      absl::Seconds(absl::GetFlag(FLAGS_call_timeout_seconds) + 20);
   int exit_code = 0;
   uint64_t seed = 0x9E3779B97F4A7C15ULL;
   // Every mode's window and slots live until the end: the last completions
@@ -891,7 +439,7 @@ int Main() {
       }
     }
     absl::StatusOr<Result> result =
-        RunSlots(mode, target, window, slots, *watched);
+        RunSlots(mode, target, window, slots, *watched, run_options);
     if (!result.ok()) {
       // Operations still reference the slots: leave them and stop here.
       std::fprintf(stderr, "cache_bench: %s\n",
@@ -900,7 +448,10 @@ int Main() {
       std::fflush(stderr);
       _exit(1);
     }
-    std::printf("%s\n", ToJson(*result, concurrency, value_bytes).c_str());
+    std::printf("%s\n",
+                ToJson(*result, {{"concurrency", absl::StrCat(concurrency)},
+                                 {"value_bytes", absl::StrCat(value_bytes)}})
+                    .c_str());
     std::fflush(stdout);
     std::fprintf(stderr, "%s\n", ToText(*result).c_str());
     if (result->ops == 0) exit_code = 1;
