@@ -234,7 +234,8 @@ int main(int argc, char** argv) {
         (*history)->Append(record);
       });
   parley::runtime::DeploymentApplier applier(&engine);
-  parley::runtime::WorkerPool workers(absl::GetFlag(FLAGS_worker_threads));
+  auto workers = std::make_unique<parley::runtime::WorkerPool>(
+      absl::GetFlag(FLAGS_worker_threads));
   parley::metrics::RuntimeMetricsSources metric_sources;
   metric_sources.group = group_name;
   metric_sources.local_sessions = sessions.local.get();
@@ -242,10 +243,12 @@ int main(int argc, char** argv) {
   metric_sources.follower = sessions.follower.get();
   metric_sources.publisher = sessions.publisher.get();
   metric_sources.history = history->get();
-  metric_sources.queued_calls = [&workers] { return workers.queued(); };
+  metric_sources.queued_calls = [&workers] {
+    return workers == nullptr ? 0 : workers->queued();
+  };
   const parley::metrics::CollectorHandle metrics =
       parley::metrics::RegisterRuntimeMetrics(std::move(metric_sources));
-  parley::runtime::RuntimeService runtime_service(&engine, &workers);
+  parley::runtime::RuntimeService runtime_service(&engine, workers.get());
   parley::profiles::ProfilesService profiles_service(
       &profiles,
       [&applier](absl::string_view name) { return applier.Find(name); });
@@ -349,6 +352,9 @@ int main(int argc, char** argv) {
   (*server)->SetServing(false);
   agent.Stop();
   (*server)->Shutdown();
+  // Every call has been answered; the workers go before anything their
+  // calls use (engine, stores, cache client).
+  workers.reset();
   deployment_follower.Stop();
   settings_follower.Stop();
   if (sessions.follower != nullptr) sessions.follower->Stop();
