@@ -21,6 +21,7 @@
 #include "grpcpp/create_channel.h"
 #include "proto/parley/v1/cache_node.grpc.pb.h"
 #include "proto/parley/v1/coordinator.grpc.pb.h"
+#include "services/common/channels.h"
 #include "services/common/grpc_status.h"
 #include "services/coordinator/stream_follower.h"
 
@@ -205,7 +206,7 @@ class CacheClient::Impl {
                          : grpc::InsecureChannelCredentials()),
         channels_(credentials_),
         coordinator_(v1::Coordinator::NewStub(
-            grpc::CreateChannel(options_.coordinator_address, credentials_))),
+            CreatePeerChannel(options_.coordinator_address, credentials_))),
         table_follower_(
             "partition table",
             [this](grpc::ClientContext* context) {

@@ -15,6 +15,7 @@
 #include "cache_node/partition_store.h"
 #include "grpcpp/create_channel.h"
 #include "proto/parley/v1/coordinator.grpc.pb.h"
+#include "services/common/channels.h"
 #include "services/common/flags.h"
 #include "services/common/logging.h"
 #include "services/common/metrics/cache_node_metrics.h"
@@ -129,7 +130,7 @@ int main(int argc, char** argv) {
   // Follow the coordinator: membership, the partition table, group settings.
   const std::string coordinator_address = absl::GetFlag(FLAGS_coordinator);
   auto coordinator = v1::Coordinator::NewStub(
-      grpc::CreateChannel(coordinator_address, *credentials));
+      parley::CreatePeerChannel(coordinator_address, *credentials));
   parley::coordinator::MemberAgentOptions agent_options;
   agent_options.coordinator_address = coordinator_address;
   agent_options.credentials = *credentials;

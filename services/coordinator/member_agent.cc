@@ -3,6 +3,7 @@
 #include "absl/random/random.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
+#include "services/common/channels.h"
 #include "services/common/grpc_status.h"
 #include "spdlog/spdlog.h"
 
@@ -23,7 +24,7 @@ MemberAgent::MemberAgent(MemberAgentOptions options)
       options_.credentials != nullptr ? options_.credentials
                                       : grpc::InsecureChannelCredentials();
   stub_ = v1::Coordinator::NewStub(
-      grpc::CreateChannel(options_.coordinator_address, credentials));
+      CreatePeerChannel(options_.coordinator_address, credentials));
 }
 
 MemberAgent::~MemberAgent() { Stop(); }

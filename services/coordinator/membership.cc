@@ -1,5 +1,6 @@
 #include "services/coordinator/membership.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -7,7 +8,11 @@
 #include "services/common/names.h"
 
 namespace parley::coordinator {
+
 namespace {
+
+// The least time a lease restored at start-up lasts without a heartbeat.
+constexpr absl::Duration kRestoredLeaseGrace = absl::Seconds(10);
 
 constexpr absl::string_view kMemberPrefix = "member/";
 constexpr absl::string_view kEpochKey = "meta/membership_epoch";
@@ -45,7 +50,12 @@ absl::StatusOr<std::unique_ptr<Membership>> Membership::Load(
         LiveMember live;
         live.lease_id = record.lease_id();
         live.ttl_seconds = record.ttl_seconds();
-        live.deadline = now + absl::Seconds(record.ttl_seconds());
+        // A restart gives every restored lease at least kRestoredLeaseGrace:
+        // members need a moment to reconnect and heartbeat, and cache nodes
+        // whose leases all lapsed at once would leave the partition table
+        // with no copy of anything.
+        live.deadline = now + std::max(absl::Seconds(record.ttl_seconds()),
+                                       kRestoredLeaseGrace);
         live.member = std::move(*record.mutable_member());
         std::string id = live.member.id();
         membership->members_.emplace(std::move(id), std::move(live));

@@ -520,6 +520,17 @@ TEST_F(MembershipTest, ListFilters) {
   EXPECT_THAT(membership_->MembersOfGroup("none"), IsEmpty());
 }
 
+TEST_F(MembershipTest, ReloadGivesShortLeasesTimeToHeartbeat) {
+  MustJoin(CacheNode("a"), 2);
+  Reopen();
+  // Members need a moment to reconnect after a restart: a 2 s lease lasts
+  // 10 s from the reload.
+  Advance(absl::Seconds(9));
+  EXPECT_EQ(membership_->ExpireLapsed(), 0);
+  Advance(absl::Seconds(2));
+  EXPECT_EQ(membership_->ExpireLapsed(), 1);
+}
+
 TEST_F(MembershipTest, ReloadKeepsMembersWithFreshDeadlineAndEpoch) {
   Lease a = MustJoin(CacheNode("a"), 10);
   Lease b = MustJoin(RuntimeServer("b", "web"), 30);

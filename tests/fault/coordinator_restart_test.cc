@@ -226,7 +226,7 @@ TEST_F(CoordinatorRestartTest, SessionsKeepBeingServedAndMembersRejoin) {
 // 0 catch-up(s)"): every session is gone ("unknown or expired session").
 // Seen in 1 of 3 runs; with fewer lapsed leases, a few writes in flight
 // fail instead ("partition 17 is being taken over ...").
-TEST_F(CoordinatorRestartTest, DISABLED_SessionsSurviveTheRestart) {
+TEST_F(CoordinatorRestartTest, SessionsSurviveTheRestart) {
   Run(/*strict=*/true);
 }
 

@@ -20,6 +20,7 @@
 #include "proto/parley/v1/history.grpc.pb.h"
 #include "proto/parley/v1/profiles.grpc.pb.h"
 #include "proto/parley/v1/runtime.grpc.pb.h"
+#include "services/common/channels.h"
 #include "services/common/flags.h"
 #include "services/common/logging.h"
 #include "services/common/metrics/runtime_metrics.h"
@@ -201,7 +202,7 @@ int main(int argc, char** argv) {
       parley::MakeChannelCredentials(parley::TlsFilesFromFlags());
   parley::ExitIfError(credentials.status());
   std::shared_ptr<grpc::Channel> coordinator_channel =
-      grpc::CreateChannel(coordinator_address, *credentials);
+      parley::CreatePeerChannel(coordinator_address, *credentials);
   auto coordinator = v1::Coordinator::NewStub(coordinator_channel);
   auto deployments = v1::Deployments::NewStub(coordinator_channel);
 
