@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "fuzz/fuzz_support.h"
 #include "services/runtime/channel/channel.h"
@@ -177,6 +179,15 @@ bool CompileAndCheckChannel(const v1::InteractiveChannel& channel) {
     PARLEY_FUZZ_CHECK(
         compiled.status().code() == absl::StatusCode::kInvalidArgument,
         compiled.status().ToString());
+    // The message goes back to clients (TestRun advisories, Deploy
+    // errors), so it must be text they can parse. Known issue: a name with
+    // a non-ASCII letter is reported with one byte of it.
+    const absl::string_view message = compiled.status().message();
+    PARLEY_FUZZ_CHECK(IsUtf8(message) ||
+                          (KnownIssueTolerated(kNameCharacterIssue) &&
+                           absl::StrContains(message, "has invalid character")),
+                      absl::StrCat("the compile error is not UTF-8: ",
+                                   absl::CHexEscape(message)));
     return false;
   }
   CheckCompiled(**compiled);

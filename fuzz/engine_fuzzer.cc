@@ -28,6 +28,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/types/optional.h"
+#include "fuzz/channel_checks.h"
 #include "fuzz/fuzz_inputs.pb.h"
 #include "fuzz/fuzz_support.h"
 #include "fuzz/history_checks.h"
@@ -142,11 +143,16 @@ void CheckResult(const char* call, const absl::StatusOr<Response>& result) {
         absl::StrCat(call, ": ", result.status().ToString()));
     return;
   }
-  PARLEY_FUZZ_CHECK(RoundTrips(*result),
+  if (RoundTrips(*result)) return;
+  // Known issue: a TestRun advisory quoting a channel validation message
+  // about a non-ASCII name is not UTF-8 (see channel_checks.h).
+  const std::string text = result->ShortDebugString();
+  PARLEY_FUZZ_CHECK(KnownIssueTolerated(kNameCharacterIssue) &&
+                        absl::StrContains(text, "has invalid character"),
                     absl::StrCat(call,
                                  " response does not survive "
                                  "serialization: ",
-                                 result->ShortDebugString()));
+                                 text));
 }
 
 void RunCall(engine::SessionEngine& engine, EngineCall& call, Codes& codes) {

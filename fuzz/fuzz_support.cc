@@ -9,7 +9,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "fuzz/demo_channel_json.h"
+#include "google/protobuf/stubs/common.h"
 #include "google/protobuf/stubs/logging.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -24,6 +26,20 @@ void CheckFailed(const char* file, int line, const char* condition,
                condition, static_cast<int>(what.size()), what.data());
   std::fflush(stderr);
   abort();
+}
+
+bool KnownIssueTolerated(absl::string_view id) {
+  const char* tolerated = getenv("PARLEY_FUZZ_KNOWN_ISSUES");
+  if (tolerated == nullptr) return false;
+  for (absl::string_view entry : absl::StrSplit(tolerated, ',')) {
+    if (entry == "all" || entry == id) return true;
+  }
+  return false;
+}
+
+bool IsUtf8(absl::string_view text) {
+  return google::protobuf::internal::IsStructurallyValidUTF8(
+      text.data(), static_cast<int>(text.size()));
 }
 
 bool ParseInput(const uint8_t* data, size_t size,

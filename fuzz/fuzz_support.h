@@ -32,6 +32,17 @@ inline absl::string_view AsText(const uint8_t* data, size_t size) {
   return absl::string_view(reinterpret_cast<const char*>(data), size);
 }
 
+// Whether this run tolerates the open bug `id` (fuzz/regressions/README.md
+// lists them): PARLEY_FUZZ_KNOWN_ISSUES holds tolerated ids, separated by
+// commas, or "all". fuzz/run_fuzzers.sh sets "all" for --smoke and --long,
+// so a known bug does not hide new ones, and nothing for --regressions.
+// Unset (a reproducer run by hand), every check is strict.
+bool KnownIssueTolerated(absl::string_view id);
+
+// Whether `text` is well-formed UTF-8, as protobuf requires of string
+// fields (a client cannot parse a message whose strings are not).
+bool IsUtf8(absl::string_view text);
+
 // Parses a serialized message of the fuzz input; false when it does not
 // parse (the input is then skipped).
 bool ParseInput(const uint8_t* data, size_t size,
