@@ -148,6 +148,11 @@ class RuntimeDemoTest(unittest.TestCase):
         self.assertIn("WinterSale", names)
         codes = {o.name: o.treatment_code for o in hero.offer_list.offers}
         self.assertEqual(len(set(codes.values())), len(codes))
+        # Another interaction point in between, as scripts/up's commands do:
+        # the hero's codes stay valid.
+        checkout = self.offers(self.a, "py-gold", "CheckoutSidebar")
+        self.assertEqual([o.name for o in checkout.offer_list.offers],
+                         ["FreeShipping"])
 
         accepted = self.a.PostEvent(pb.PostEventRequest(
             session_id="py-gold", event_name="OfferAccepted",

@@ -25,6 +25,10 @@ namespace parley::engine {
 // The longest session id StartSession accepts.
 inline constexpr int kMaxSessionIdLength = 256;
 
+// Offers of earlier GetOffers calls a session keeps so that events may
+// still name them by treatment code (SessionState.earlier_presentations).
+inline constexpr int kMaxEarlierPresentations = 100;
+
 // The current time, milliseconds since the Unix epoch.
 using Clock = std::function<int64_t()>;
 

@@ -179,6 +179,26 @@ TEST_F(EngineTest, RejectionSuppressesTheOffer) {
   EXPECT_EQ(history_[0].offer(), "Basic");
 }
 
+TEST_F(EngineTest, CodesOfEarlierCallsStayValid) {
+  Start("s1", 1);
+  const std::string first =
+      Offers("s1").offer_list().offers(0).treatment_code();
+  // Later calls (up to kMaxEarlierPresentations offers) do not retire it.
+  for (int i = 0; i < 3; ++i) Offers("s1", "SideBar");
+  const v1::PostEventResponse accepted =
+      Post("s1", "Accept", {Text("UACIOfferTrackingCode", first, true)});
+  EXPECT_EQ(accepted.status(), v1::SUCCESS);
+  ASSERT_EQ(history_.size(), 1);
+  EXPECT_EQ(history_[0].treatment_code(), first);
+  EXPECT_EQ(history_[0].offer(), "GoldCard");
+  // The session keeps a bounded number of them.
+  for (int i = 0; i < kMaxEarlierPresentations; ++i) {
+    Offers("s1", "SideBar");
+  }
+  EXPECT_LE(Stored("s1").earlier_presentations_size(),
+            kMaxEarlierPresentations);
+}
+
 TEST_F(EngineTest, ContactWithoutCodeLogsEveryLastRecommendedOffer) {
   Start("s1", 1);
   const v1::GetOffersResponse offers = Offers("s1");

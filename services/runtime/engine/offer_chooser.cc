@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/hash/hash.h"
+#include "services/runtime/engine/engine.h"
 #include "services/runtime/engine/offer_output.h"
 #include "services/runtime/engine/visitor_values.h"
 
@@ -29,6 +30,14 @@ OfferChooser::OfferChooser(const channel::CompiledChannel& channel,
     offer_states_[offer].presentations = history.presentations();
     offer_states_[offer].accepted = history.accepted();
     offer_states_[offer].rejected = history.rejected();
+  }
+  // The previous call's offers stay valid for events, up to a bound.
+  auto* earlier = state.mutable_earlier_presentations();
+  for (v1::Presentation& presentation : *state.mutable_last_recommended()) {
+    earlier->Add(std::move(presentation));
+  }
+  if (earlier->size() > kMaxEarlierPresentations) {
+    earlier->DeleteSubrange(0, earlier->size() - kMaxEarlierPresentations);
   }
   state.clear_last_recommended();
 }

@@ -38,6 +38,9 @@ const v1::Presentation* FindPresentation(const v1::SessionState& state,
   for (const v1::Presentation& presentation : state.last_recommended()) {
     if (presentation.treatment_code() == code) return &presentation;
   }
+  for (const v1::Presentation& presentation : state.earlier_presentations()) {
+    if (presentation.treatment_code() == code) return &presentation;
+  }
   return nullptr;
 }
 
