@@ -6,7 +6,9 @@
 #   fuzz/run_fuzzers.sh --smoke [SECONDS]
 #       Each target replays its seed corpus (fuzz/corpus/<target>) and the
 #       reproducers in fuzz/regressions/<target>, then fuzzes for SECONDS
-#       (default 10). Exits non-zero if any target crashes.
+#       (default 10; less when the build left less of the
+#       PARLEY_FUZZ_SMOKE_BUDGET, default 300 s). Exits non-zero if any
+#       target crashes.
 #   fuzz/run_fuzzers.sh --long SECONDS [TARGET...]
 #       Fuzzes each target (default: all) for SECONDS, keeping what it finds
 #       in a corpus under the cache directory, so runs build on each other;
@@ -170,6 +172,17 @@ smoke() {
   [[ "${seconds}" =~ ^[0-9]+$ ]] || usage
   local started=${SECONDS} failed=0 target work
   build
+  # Within PARLEY_FUZZ_SMOKE_BUDGET seconds in all (build included) when it
+  # can be: after a cold build only the seeds and regressions are replayed
+  # (about 3 s per target go to start-up and seeds).
+  local budget=${PARLEY_FUZZ_SMOKE_BUDGET:-300}
+  local left=$((budget - (SECONDS - started)))
+  local fit=$((left / ${#TARGETS[@]} - 3))
+  if ((fit < seconds)); then
+    seconds=$((fit > 1 ? fit : 1))
+    log "the build took $((SECONDS - started)) s: fuzzing ${seconds} s per" \
+      "target to stay within ${budget} s"
+  fi
   sanitizer_env yes
   work="$(mktemp -d)"
   for target in "${TARGETS[@]}"; do
