@@ -1,5 +1,6 @@
 #include "services/runtime/channel/channel.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -8,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "google/protobuf/util/time_util.h"
 #include "services/runtime/channel/fields.h"
 #include "services/runtime/channel/flowchart_compiler.h"
 #include "services/runtime/channel/problems.h"
@@ -24,7 +26,15 @@ constexpr double kDefaultMarketingScore = 50;
 absl::optional<int64_t> Millis(bool has,
                                const google::protobuf::Timestamp& time) {
   if (!has) return absl::nullopt;
-  return time.seconds() * 1000 + time.nanos() / 1000000;
+  // Within google.protobuf.Timestamp's range (years 1 to 9999): a channel
+  // sent in wire form may hold any seconds.
+  constexpr int64_t kMinSeconds =
+      google::protobuf::util::TimeUtil::kTimestampMinSeconds;
+  constexpr int64_t kMaxSeconds =
+      google::protobuf::util::TimeUtil::kTimestampMaxSeconds;
+  const int64_t seconds =
+      std::clamp<int64_t>(time.seconds(), kMinSeconds, kMaxSeconds);
+  return seconds * 1000 + time.nanos() / 1000000;
 }
 
 }  // namespace

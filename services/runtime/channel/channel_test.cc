@@ -183,6 +183,24 @@ TEST(CompileChannelTest, ElementNamesMustBeValid) {
                           "zone ' Hero': name has leading or trailing spaces"});
 }
 
+TEST(CompileChannelTest, NonAsciiCharactersAreNamedInAscii) {
+  v1::InteractiveChannel channel = Demo();
+  channel.mutable_segments(2)->set_name("Caf\xc3\xa9");
+  // The offending byte is escaped, so the message stays valid UTF-8 for
+  // clients that check it.
+  ExpectInvalid(channel,
+                {"segment 'Caf\xc3\xa9': name has invalid character '\\xc3'"});
+}
+
+TEST(CompileChannelTest, TimesBeyondTheTimestampRangeAreClamped) {
+  v1::InteractiveChannel channel = Demo();
+  // A channel in wire form may hold any seconds; they must not overflow.
+  channel.mutable_offers(0)->mutable_effective_time()->set_seconds(
+      -43910158502459137);
+  channel.mutable_offers(0)->mutable_expiration_time()->set_seconds(INT64_MAX);
+  EXPECT_TRUE(CompileChannel(channel).ok());
+}
+
 TEST(CompileChannelTest, NamesAreUniqueIgnoringCase) {
   v1::InteractiveChannel channel = Demo();
   channel.add_offers()->set_name("goldcard");

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -40,7 +41,7 @@ std::string CheckElementName(absl::string_view name) {
     if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' &&
         c != '-' && c != '.' && c != ' ') {
       return absl::StrCat("name has invalid character '",
-                          absl::string_view(&c, 1),
+                          absl::CHexEscape(absl::string_view(&c, 1)),
                           "' (use letters, digits, '_', '-', '.', ' ')");
     }
   }
@@ -55,7 +56,7 @@ std::string CheckFieldName(absl::string_view name) {
   for (char c : name) {
     if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_') {
       return absl::StrCat("name has invalid character '",
-                          absl::string_view(&c, 1),
+                          absl::CHexEscape(absl::string_view(&c, 1)),
                           "' (use letters, digits and '_')");
     }
   }

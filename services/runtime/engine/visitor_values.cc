@@ -1,10 +1,12 @@
 #include "services/runtime/engine/visitor_values.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/util/time_util.h"
 
 namespace parley::engine {
 namespace {
@@ -29,7 +31,15 @@ void Bind(const Values& values, const expression::Schema& schema,
 }  // namespace
 
 int64_t TimestampMillis(const google::protobuf::Timestamp& timestamp) {
-  return timestamp.seconds() * 1000 + timestamp.nanos() / 1000000;
+  // Within google.protobuf.Timestamp's range (years 1 to 9999), so the
+  // milliseconds and every date computed from them fit.
+  constexpr int64_t kMinSeconds =
+      google::protobuf::util::TimeUtil::kTimestampMinSeconds;
+  constexpr int64_t kMaxSeconds =
+      google::protobuf::util::TimeUtil::kTimestampMaxSeconds;
+  const int64_t seconds =
+      std::clamp<int64_t>(timestamp.seconds(), kMinSeconds, kMaxSeconds);
+  return seconds * 1000 + timestamp.nanos() / 1000000;
 }
 
 void SetTimestampMillis(int64_t unix_millis,
