@@ -1,0 +1,83 @@
+# Background processes of a benchmark run, shared by run_cache_bench.sh and
+# run_runtime_bench.sh (sourced after scripts/lib.sh). The sourcing script
+# sets WORK (logs go to ${WORK}/logs) and KEEP (1: keep ${WORK} on exit).
+# Everything start() started is stopped on exit, in reverse order.
+# shellcheck shell=bash
+
+PIDS=()
+NAMES=()
+cleanup() {
+  local status=$?
+  local i
+  # Stop in reverse start order, gracefully first, by PID.
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+    if [[ -n "${PIDS[$i]}" ]]; then
+      kill -TERM "${PIDS[$i]}" 2>/dev/null || true
+    fi
+  done
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+    stop "${NAMES[$i]}"
+  done
+  if ((status != 0 || KEEP == 1)); then
+    log "logs and data kept in ${WORK}"
+  else
+    rm -rf "${WORK}"
+  fi
+  exit "${status}"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Stops a process start() started: SIGTERM, then SIGKILL after 10 s.
+stop() {
+  local name=$1 i pid
+  for i in "${!NAMES[@]}"; do
+    [[ "${NAMES[$i]}" == "${name}" && -n "${PIDS[$i]}" ]] || continue
+    pid=${PIDS[$i]}
+    kill -TERM "${pid}" 2>/dev/null || true
+    for _ in $(seq 1 100); do
+      kill -0 "${pid}" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "${pid}" 2>/dev/null; then
+      log "${name} (pid ${pid}) did not stop in 10 s; killing it"
+      kill -KILL "${pid}" 2>/dev/null || true
+    fi
+    wait "${pid}" 2>/dev/null || true
+    PIDS[i]=""
+  done
+}
+
+# Starts a process in the background, logging to logs/NAME.log.
+start() {
+  local name=$1
+  shift
+  "$@" >"${WORK}/logs/${name}.log" 2>&1 </dev/null &
+  PIDS+=($!)
+  NAMES+=("${name}")
+}
+
+# Waits for a --port_file and prints the port.
+wait_port() {
+  local name=$1 file=$2 seconds=${3:-30}
+  for _ in $(seq 1 $((seconds * 10))); do
+    if [[ -s "${file}" ]]; then
+      cat "${file}"
+      return 0
+    fi
+    sleep 0.1
+  done
+  tail -n 20 "${WORK}/logs/${name}.log" >&2 || true
+  die "${name} did not report its port in ${seconds} s; log: ${WORK}/logs/${name}.log"
+}
+
+
+# The PID of a process start() started (empty once stopped).
+pid_of() {
+  local i
+  for i in "${!NAMES[@]}"; do
+    if [[ "${NAMES[$i]}" == "$1" ]]; then
+      echo "${PIDS[$i]}"
+    fi
+  done
+}
