@@ -60,7 +60,10 @@ int64_t DayNumber(int64_t unix_millis) {
 
 CivilTime ToCivil(int64_t unix_millis) {
   const int64_t days = DayNumber(unix_millis);
-  int64_t rest = unix_millis - days * kMillisPerDay;
+  // The remainder, not `unix_millis - days * kMillisPerDay`: that product
+  // leaves int64 for instants within a day of its minimum.
+  int64_t rest = unix_millis % kMillisPerDay;
+  if (rest < 0) rest += kMillisPerDay;
   CivilTime civil;
   civil.millis = static_cast<int>(rest % 1000);
   rest /= 1000;

@@ -1,6 +1,7 @@
 #include "services/runtime/expression/expression.h"
 
 #include <deque>
+#include <limits>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -317,6 +318,19 @@ TEST_F(ExpressionTest, DateFunctions) {
       {"DAYS_BETWEEN(LastPurchase, NOW()) > 30", B(true)},
       {"LastPurchase < ADD_DAYS(NOW(), -30)", B(true)},
       {"YEAR(Null)", Null(Type::kNumber)});
+}
+
+// Date parts hold at the ends of the DATETIME range (int64 milliseconds):
+// -292275055-05-16T16:47:04.192Z and 292278994-08-17T07:12:55.807Z.
+TEST_F(ExpressionTest, DatePartsAtTheEndsOfTheRange) {
+  Set(kLastPurchase, D(std::numeric_limits<int64_t>::min()));
+  EXPECT_CASES({"YEAR(LastPurchase)", N(-292275055)},
+               {"MONTH(LastPurchase)", N(5)}, {"DAY(LastPurchase)", N(16)},
+               {"HOUR(LastPurchase)", N(16)});
+  Set(kLastPurchase, D(std::numeric_limits<int64_t>::max()));
+  EXPECT_CASES({"YEAR(LastPurchase)", N(292278994)},
+               {"MONTH(LastPurchase)", N(8)}, {"DAY(LastPurchase)", N(17)},
+               {"HOUR(LastPurchase)", N(7)});
 }
 
 TEST_F(ExpressionTest, Conversions) {
