@@ -4,8 +4,9 @@
 Reads Bazel's per-target summary lines from a saved log, then each target's
 test.xml under bazel-testlogs: every <testcase> counts, failed when it holds
 a <failure> or <error>. A target that failed without a usable report (it did
-not build, timed out, crashed) counts as one failed case. Prints the failed
-cases, then the closing line `N passed, N failed`.
+not build, timed out, crashed) counts as one failed case. An optional third
+argument, the log of `fuzz/run_fuzzers.sh --smoke`, adds one case a fuzz
+target. Prints the failed cases, then the closing line `N passed, N failed`.
 """
 
 import os
@@ -38,7 +39,23 @@ def cases_of(xml_path):
     return cases, skipped
 
 
-def main(log_path, testlogs):
+FUZZ_LINE = re.compile(r"^fuzz (\S+): .*, crashes (\d+)$")
+
+
+def fuzz_cases(fuzz_log):
+    """[(name, failed)] from a `fuzz/run_fuzzers.sh --smoke` log: one case a
+    target. A log without a line for any target (the fuzz build failed)
+    counts as one failed case; no log at all (the smoke run was left out)
+    as none."""
+    if not fuzz_log or not os.path.exists(fuzz_log):
+        return []
+    with open(fuzz_log, errors="replace") as f:
+        cases = [(f"fuzz {m.group(1)}", m.group(2) != "0")
+                 for m in map(FUZZ_LINE.match, f) if m]
+    return cases or [("fuzz smoke run (no target ran; see its log)", True)]
+
+
+def main(log_path, testlogs, fuzz_log=None):
     with open(log_path, errors="replace") as f:
         statuses = {}
         for line in f:
@@ -67,6 +84,12 @@ def main(log_path, testlogs):
         if status != "PASSED" and status != "FLAKY" and not target_failed:
             failed += 1
             failures.append(f"{target} ({status.lower()} outside its cases)")
+    for name, case_failed in fuzz_cases(fuzz_log):
+        if case_failed:
+            failed += 1
+            failures.append(name)
+        else:
+            passed += 1
     if not statuses:
         failed += 1
         failures.append("no test results: the build or bazel itself failed")
@@ -79,4 +102,4 @@ def main(log_path, testlogs):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    sys.exit(main(*sys.argv[1:4]))
