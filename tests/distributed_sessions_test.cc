@@ -1,12 +1,14 @@
 // The DISTRIBUTED cache type's session store with real processes on
 // 127.0.0.1: a coordinator and three cache nodes, and two "runtime servers"
 // A and B in this process, each with its own cache client, near cache,
-// invalidation follower and publisher.
+// invalidation follower and publisher. distributed_sessions_tls_test runs
+// the same over mutual TLS (PARLEY_TEST_TLS=1).
 #include <signal.h>
 
 #include <algorithm>
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -26,12 +28,14 @@
 #include "gtest/gtest.h"
 #include "proto/parley/v1/coordinator.grpc.pb.h"
 #include "proto/parley/v1/session_state.pb.h"
+#include "services/common/tls.h"
 #include "services/runtime/distributed/distributed_session_store.h"
 #include "services/runtime/distributed/invalidation_follower.h"
 #include "services/runtime/distributed/invalidation_publisher.h"
 #include "services/runtime/distributed/near_cache.h"
 #include "tests/support/child_process.h"
 #include "tests/support/local_cluster.h"
+#include "tests/support/test_certificates.h"
 
 namespace parley {
 namespace {
@@ -67,6 +71,15 @@ std::unique_ptr<grpc::ClientContext> Context() {
   return context;
 }
 
+// The credentials of every channel and cache client of the test: insecure,
+// or a client certificate of the cluster under test (mutual TLS in
+// distributed_sessions_tls_test).
+std::shared_ptr<grpc::ChannelCredentials>& Credentials() {
+  static auto* credentials = new std::shared_ptr<grpc::ChannelCredentials>(
+      grpc::InsecureChannelCredentials());
+  return *credentials;
+}
+
 // A channel that reconnects within a fraction of a second (the default
 // backoff grows to minutes), for the restarted coordinator.
 std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
@@ -74,8 +87,7 @@ std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 300);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
-                                   args);
+  return grpc::CreateCustomChannel(address, Credentials(), args);
 }
 
 absl::Status CreateGroup(const std::string& coordinator,
@@ -115,6 +127,7 @@ std::unique_ptr<Server> StartRuntimeServer(const std::string& coordinator,
   auto server = std::make_unique<Server>();
   cache::CacheClientOptions client_options;
   client_options.coordinator_address = coordinator;
+  client_options.credentials = Credentials();
   absl::StatusOr<std::unique_ptr<cache::CacheClient>> client =
       cache::CacheClient::Connect(client_options);
   EXPECT_TRUE(client.ok()) << client.status();
@@ -180,6 +193,7 @@ class DistributedSessionsTest : public ::testing::Test {
             testing::FreshTempDir("distributed_sessions"));
     if (cluster.ok()) {
       cluster_ = std::move(*cluster).release();
+      Credentials() = cluster_->client_credentials();
     } else {
       start_error_ = new std::string(cluster.status().ToString());
     }
@@ -188,6 +202,7 @@ class DistributedSessionsTest : public ::testing::Test {
   static void TearDownTestSuite() {
     delete cluster_;
     cluster_ = nullptr;
+    Credentials() = grpc::InsecureChannelCredentials();
   }
 
   void SetUp() override {
@@ -494,8 +509,22 @@ TEST_F(DistributedSessionsTest,
 // meanwhile go out once the coordinator is back.
 TEST(DistributedSessionsRestartTest, ACoordinatorRestartFlushesTheNearCache) {
   const std::string dir = testing::FreshTempDir("coordinator_restart");
-  const std::vector<std::string> args = {
+  std::vector<std::string> args = {
       absl::StrCat("--data_dir=", dir, "/coordinator"), "--partitions=8"};
+  if (testing::TlsFromEnvironment()) {
+    absl::StatusOr<std::map<std::string, TlsFiles>> tls =
+        testing::MakeTestCertificates(dir + "/tls",
+                                      {"parley-node", "parley-client"});
+    ASSERT_TRUE(tls.ok()) << tls.status();
+    const TlsFiles& node = (*tls)["parley-node"];
+    args.push_back("--tls_cert_file=" + node.cert_file);
+    args.push_back("--tls_key_file=" + node.key_file);
+    args.push_back("--tls_ca_file=" + node.ca_file);
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+        MakeChannelCredentials((*tls)["parley-client"]);
+    ASSERT_TRUE(credentials.ok()) << credentials.status();
+    Credentials() = *credentials;
+  }
   absl::StatusOr<testing::StartedServer> coordinator = testing::StartServer(
       testing::RunfilePath(kCoordinator), args, dir, "coordinator");
   ASSERT_TRUE(coordinator.ok()) << coordinator.status();
@@ -559,6 +588,7 @@ TEST(DistributedSessionsRestartTest, ACoordinatorRestartFlushesTheNearCache) {
   EXPECT_TRUE(publisher.Flush(absl::Seconds(10)));
   EXPECT_EQ(publisher.last_published().epoch(), follower.position().epoch());
   follower.Stop();
+  Credentials() = grpc::InsecureChannelCredentials();
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 // driven only through their gRPC APIs: Coordinator and Deployments on the
 // coordinator; InteractRuntime, Profiles, History and grpc.health.v1 on the
 // runtime servers. The channel is the demo channel (deploy/demo).
+// runtime_integration_tls_test runs the same over mutual TLS
+// (PARLEY_TEST_TLS=1).
 //
 // Expected offers and segments are computed here from the channel's rules
 // and flowchart (see Oracle below), never read back from the product.
@@ -45,6 +47,7 @@
 #include "proto/parley/v1/history.grpc.pb.h"
 #include "proto/parley/v1/profiles.grpc.pb.h"
 #include "proto/parley/v1/runtime.grpc.pb.h"
+#include "services/common/tls.h"
 #include "tests/support/child_process.h"
 #include "tests/support/local_cluster.h"
 
@@ -74,13 +77,20 @@ std::unique_ptr<grpc::ClientContext> Context(
   return context;
 }
 
+// The credentials of every channel of the test: the cluster's client
+// credentials (mutual TLS in runtime_integration_tls_test) once it started.
+std::shared_ptr<grpc::ChannelCredentials>& Credentials() {
+  static auto* credentials = new std::shared_ptr<grpc::ChannelCredentials>(
+      grpc::InsecureChannelCredentials());
+  return *credentials;
+}
+
 std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 50);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 200);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
-                                   args);
+  return grpc::CreateCustomChannel(address, Credentials(), args);
 }
 
 bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout,
@@ -584,6 +594,7 @@ class RuntimeIntegrationTest : public ::testing::Test {
     auto cluster = testing::LocalCluster::Start(*dir_);
     ASSERT_TRUE(cluster.ok()) << cluster.status();
     cluster_ = cluster->release();
+    Credentials() = cluster_->client_credentials();
     channel_ = Channel(cluster_->coordinator_address());
     coordinator_ = v1::Coordinator::NewStub(channel_).release();
     deployments_ = v1::Deployments::NewStub(channel_).release();
@@ -1497,6 +1508,7 @@ TEST_F(RuntimeIntegrationTest, LocalGroupKeepsSessionsInMemory) {
   // Not in the cache tier.
   cache::CacheClientOptions options;
   options.coordinator_address = cluster_->coordinator_address();
+  options.credentials = Credentials();
   auto client = cache::CacheClient::Connect(options);
   ASSERT_TRUE(client.ok()) << client.status();
   absl::StatusOr<v1::ScanResponse> scan =
@@ -1524,8 +1536,7 @@ TEST_F(RuntimeIntegrationTest, LocalGroupKeepsSessionsInMemory) {
 // becomes "CustomerID=1.23457e+06", visitors 1000000-1000004 share the
 // Sample key "CustomerID=1e+06" (so land in one cell), and history records
 // name such visitors ambiguously.
-TEST_F(RuntimeIntegrationTest,
-       LargeNumericAudienceIdsKeepTheirIdentity) {
+TEST_F(RuntimeIntegrationTest, LargeNumericAudienceIdsKeepTheirIdentity) {
   const std::string group = "large-ids";
   ASSERT_NO_FATAL_FAILURE(CreateGroupWithDemo(group));
   auto servers = StartRuntimes(group, {"large-ids-a"});
@@ -1592,6 +1603,44 @@ TEST_F(RuntimeIntegrationTest,
       absl::Seconds(10), absl::Milliseconds(100));
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0].audience_id(), "CustomerID=1234567");
+}
+
+// runtime_integration_tls_test only: the cluster really is on mutual TLS.
+// A plaintext client and a TLS client without a certificate get nowhere;
+// the test's own (certificate-carrying) channels work.
+TEST_F(RuntimeIntegrationTest, OverMutualTlsOnlyCertifiedClientsConnect) {
+  if (!cluster_->tls()) GTEST_SKIP() << "the cluster runs without TLS";
+  ASSERT_NO_FATAL_FAILURE(CreateGroupWithDemo("tls"));
+  std::vector<std::unique_ptr<Runtime>> runtimes =
+      StartRuntimes("tls", {"tls-1"});
+  ASSERT_EQ(runtimes.size(), 1u);
+  EXPECT_EQ(runtimes[0]->HealthStatus(), HealthCheckResponse::SERVING);
+
+  TlsFiles ca_only;
+  ca_only.ca_file = cluster_->client_tls().ca_file;
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> server_verified =
+      MakeChannelCredentials(ca_only);
+  ASSERT_TRUE(server_verified.ok()) << server_verified.status();
+  for (const std::string& address :
+       {cluster_->coordinator_address(), cluster_->cache_node_address(1),
+        runtimes[0]->address}) {
+    SCOPED_TRACE(address);
+    for (const auto& credentials :
+         {grpc::InsecureChannelCredentials(), *server_verified}) {
+      auto health = Health::NewStub(grpc::CreateChannel(address, credentials));
+      HealthCheckResponse response;
+      EXPECT_FALSE(health
+                       ->Check(Context(absl::Seconds(2)).get(),
+                               HealthCheckRequest(), &response)
+                       .ok());
+    }
+    auto health = Health::NewStub(Channel(address));
+    HealthCheckResponse response;
+    EXPECT_TRUE(health
+                    ->Check(Context(absl::Seconds(5)).get(),
+                            HealthCheckRequest(), &response)
+                    .ok());
+  }
 }
 
 }  // namespace

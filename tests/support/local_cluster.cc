@@ -1,6 +1,7 @@
 #include "tests/support/local_cluster.h"
 
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -13,6 +14,7 @@
 #include "grpcpp/grpcpp.h"
 #include "proto/parley/v1/cache_node.grpc.pb.h"
 #include "proto/parley/v1/coordinator.grpc.pb.h"
+#include "tests/support/test_certificates.h"
 
 namespace parley::testing {
 namespace {
@@ -31,16 +33,26 @@ std::string Tail(const std::string& log) {
   return log.size() > 3000 ? log.substr(log.size() - 3000) : log;
 }
 
+constexpr char kNodeCertificate[] = "parley-node";
+constexpr char kClientCertificate[] = "parley-client";
+
 }  // namespace
+
+bool TlsFromEnvironment() {
+  const char* value = std::getenv("PARLEY_TEST_TLS");
+  return value != nullptr && std::string(value) == "1";
+}
 
 absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(
     const std::string& dir, LocalClusterOptions options) {
   std::unique_ptr<LocalCluster> cluster(new LocalCluster(dir, options));
+  if (absl::Status s = cluster->SetUpTls(); !s.ok()) return s;
+  std::vector<std::string> args = {
+      absl::StrCat("--data_dir=", dir, "/coordinator"),
+      absl::StrCat("--partitions=", options.partitions)};
+  for (std::string& flag : cluster->TlsFlags()) args.push_back(std::move(flag));
   absl::StatusOr<StartedServer> coordinator =
-      StartServer(RunfilePath(kCoordinator),
-                  {absl::StrCat("--data_dir=", dir, "/coordinator"),
-                   absl::StrCat("--partitions=", options.partitions)},
-                  dir, "coordinator");
+      StartServer(RunfilePath(kCoordinator), args, dir, "coordinator");
   if (!coordinator.ok()) return coordinator.status();
   cluster->coordinator_ = std::move(*coordinator);
   for (int i = 1; i <= options.cache_nodes; ++i) {
@@ -51,6 +63,30 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(
     return s;
   }
   return cluster;
+}
+
+absl::Status LocalCluster::SetUpTls() {
+  if (!options_.tls) {
+    client_credentials_ = grpc::InsecureChannelCredentials();
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::map<std::string, TlsFiles>> files = MakeTestCertificates(
+      absl::StrCat(dir_, "/tls"), {kNodeCertificate, kClientCertificate});
+  if (!files.ok()) return files.status();
+  node_tls_ = (*files)[kNodeCertificate];
+  client_tls_ = (*files)[kClientCertificate];
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      MakeChannelCredentials(client_tls_);
+  if (!credentials.ok()) return credentials.status();
+  client_credentials_ = *std::move(credentials);
+  return absl::OkStatus();
+}
+
+std::vector<std::string> LocalCluster::TlsFlags() const {
+  if (!options_.tls) return {};
+  return {absl::StrCat("--tls_cert_file=", node_tls_.cert_file),
+          absl::StrCat("--tls_key_file=", node_tls_.key_file),
+          absl::StrCat("--tls_ca_file=", node_tls_.ca_file)};
 }
 
 std::string LocalCluster::cache_node_address(int i) const {
@@ -64,6 +100,7 @@ absl::Status LocalCluster::StartCacheNode(int i) {
       absl::StrCat("--data_dir=", dir_, "/cache-", i),
       absl::StrCat("--coordinator=", coordinator_.address()),
       "--lease_ttl_seconds=2", "--shutdown_grace_seconds=3"};
+  for (std::string& flag : TlsFlags()) args.push_back(std::move(flag));
   args.insert(args.end(), options_.cache_node_flags.begin(),
               options_.cache_node_flags.end());
   absl::StatusOr<StartedServer> node = StartServer(
@@ -83,13 +120,13 @@ void LocalCluster::KillCacheNode(int i) {
 
 absl::Status LocalCluster::WaitForStableTable(int count,
                                               absl::Duration timeout) {
-  auto coordinator = v1::Coordinator::NewStub(grpc::CreateChannel(
-      coordinator_.address(), grpc::InsecureChannelCredentials()));
+  auto coordinator = v1::Coordinator::NewStub(
+      grpc::CreateChannel(coordinator_.address(), client_credentials_));
   std::map<int, std::unique_ptr<v1::CacheNode::Stub>> stubs;
   for (const auto& [i, node] : nodes_) {
     if (node.process == nullptr) continue;
-    stubs[i] = v1::CacheNode::NewStub(grpc::CreateChannel(
-        node.address(), grpc::InsecureChannelCredentials()));
+    stubs[i] = v1::CacheNode::NewStub(
+        grpc::CreateChannel(node.address(), client_credentials_));
   }
   const absl::Time deadline = absl::Now() + timeout;
   while (absl::Now() < deadline) {
@@ -142,6 +179,7 @@ absl::Status LocalCluster::LaunchRuntimeServer(
       "--shutdown_grace_seconds=2",
       "--listen=127.0.0.1:0",
       absl::StrCat("--port_file=", server.port_file)};
+  for (std::string& flag : TlsFlags()) args.push_back(std::move(flag));
   args.insert(args.end(), options.flags.begin(), options.flags.end());
   absl::StatusOr<std::unique_ptr<ChildProcess>> process =
       ChildProcess::Spawn(RunfilePath(kRuntime), args,

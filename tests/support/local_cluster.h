@@ -10,15 +10,26 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "grpcpp/security/credentials.h"
+#include "services/common/tls.h"
 #include "tests/support/child_process.h"
 
 namespace parley::testing {
+
+// True when the environment variable PARLEY_TEST_TLS is "1": how a test
+// target runs its clusters over mutual TLS (the *_tls_test targets in
+// tests/BUILD.bazel) without a line of its own.
+bool TlsFromEnvironment();
 
 struct LocalClusterOptions {
   int cache_nodes = 3;
   int partitions = 32;
   // Extra flags for every cache node.
   std::vector<std::string> cache_node_flags;
+  // Mutual TLS everywhere: a throwaway CA and certificates under
+  // `dir`/tls; every process serves and calls with the certificate
+  // "parley-node", and clients of the test use client_credentials().
+  bool tls = TlsFromEnvironment();
 };
 
 // A parley-runtime process of a LocalCluster.
@@ -44,6 +55,19 @@ class LocalCluster {
   // partition has a serving primary.
   static absl::StatusOr<std::unique_ptr<LocalCluster>> Start(
       const std::string& dir, LocalClusterOptions options = {});
+
+  // Whether the cluster runs over mutual TLS.
+  bool tls() const { return options_.tls; }
+  // Credentials for the test's own channels to any process of the cluster:
+  // insecure, or TLS with the client certificate ("parley-client").
+  std::shared_ptr<grpc::ChannelCredentials> client_credentials() const {
+    return client_credentials_;
+  }
+  // The client certificate's files; empty without TLS.
+  const TlsFiles& client_tls() const { return client_tls_; }
+  // The --tls_* flags of the cluster's processes; empty without TLS. For
+  // servers a test starts itself next to the cluster.
+  std::vector<std::string> TlsFlags() const;
 
   // host:port of the coordinator.
   std::string coordinator_address() const { return coordinator_.address(); }
@@ -105,8 +129,14 @@ class LocalCluster {
   LocalCluster(std::string dir, LocalClusterOptions options)
       : dir_(std::move(dir)), options_(std::move(options)) {}
 
+  // Makes the certificates and the client credentials.
+  absl::Status SetUpTls();
+
   std::string dir_;
   LocalClusterOptions options_;
+  TlsFiles node_tls_;
+  TlsFiles client_tls_;
+  std::shared_ptr<grpc::ChannelCredentials> client_credentials_;
   StartedServer coordinator_;
   std::map<int, StartedServer> nodes_;
   // By member id. Declared last, so destroyed (killed) first.
