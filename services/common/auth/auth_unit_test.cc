@@ -39,5 +39,29 @@ TEST(PrincipalTest, RuntimeTouchesOnlyItsGroup) {
   EXPECT_FALSE(reader.MayAccessNamespace("profiles.customer", false));
 }
 
+TEST(PrincipalTest, MembershipIsScopedToTheRuntimeGroup) {
+  Principal web = Principal::Make("web", {"runtime:web"});
+  EXPECT_TRUE(web.MemberOf("web"));
+  EXPECT_FALSE(web.MemberOf("app"));
+  EXPECT_FALSE(web.MemberOf("webx"));
+  EXPECT_FALSE(web.MemberOf(""));
+  EXPECT_TRUE(Principal::Make("n", {"node"}).MemberOf("app"));
+  EXPECT_TRUE(Principal::Make("a", {"admin"}).MemberOf("app"));
+  EXPECT_FALSE(Principal::Make("c", {"client:web"}).MemberOf("web"));
+}
+
+TEST(PrincipalTest, ClientsReachTheirGroupsRuntimeServers) {
+  Principal web = Principal::Make("site", {"client:web"});
+  EXPECT_TRUE(web.ClientOf("web"));
+  EXPECT_FALSE(web.ClientOf("app"));
+  EXPECT_FALSE(web.member());
+  EXPECT_FALSE(web.MayAccessNamespace("sessions/web", false));
+  EXPECT_TRUE(Principal::Make("lb", {"client"}).ClientOf("app"));
+  EXPECT_TRUE(Principal::Make("a", {"admin"}).ClientOf("app"));
+  EXPECT_FALSE(Principal::Make("r", {"runtime:web"}).ClientOf("web"));
+  EXPECT_FALSE(Principal::Make("n", {"node"}).ClientOf("web"));
+  EXPECT_FALSE(Principal::Make("x", {"client:"}).ClientOf(""));
+}
+
 }  // namespace
 }  // namespace parley::auth

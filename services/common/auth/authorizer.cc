@@ -76,8 +76,21 @@ absl::string_view NeedName(Need need) {
       return "role admin or node";
     case Need::kAdmin:
       return "role admin";
+    case Need::kClient:
+      return "role admin, client or client:<group>";
   }
   return "";
+}
+
+std::string NeedNameForGroup(Need need, absl::string_view group) {
+  switch (need) {
+    case Need::kMember:
+      return absl::StrCat("role admin, node or runtime:", group);
+    case Need::kClient:
+      return absl::StrCat("role admin, client or client:", group);
+    default:
+      return std::string(NeedName(need));
+  }
 }
 
 bool Satisfies(const Principal& principal, Need need) {
@@ -90,8 +103,23 @@ bool Satisfies(const Principal& principal, Need need) {
       return principal.admin || principal.node;
     case Need::kAdmin:
       return principal.admin;
+    case Need::kClient:
+      return principal.admin || principal.client ||
+             !principal.client_groups.empty();
   }
   return false;
+}
+
+bool SatisfiesForGroup(const Principal& principal, Need need,
+                       absl::string_view group) {
+  switch (need) {
+    case Need::kMember:
+      return principal.MemberOf(group);
+    case Need::kClient:
+      return principal.ClientOf(group);
+    default:
+      return Satisfies(principal, need);
+  }
 }
 
 }  // namespace
@@ -218,6 +246,23 @@ absl::Status Require(const grpc::ServerContextBase& context, Need need,
   absl::Status denied = absl::PermissionDeniedError(
       absl::StrCat("principal '", (*principal)->name, "' may not call ", method,
                    ": it needs ", NeedName(need)));
+  LogDenial(context, (*principal)->name, method, denied);
+  return denied;
+}
+
+absl::Status RequireForGroup(const grpc::ServerContextBase& context, Need need,
+                             absl::string_view group,
+                             absl::string_view method) {
+  if (g_authorizer.load(std::memory_order_acquire) == nullptr) {
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::shared_ptr<const Principal>> principal =
+      CallerOf(context, method);
+  if (!principal.ok()) return principal.status();
+  if (SatisfiesForGroup(**principal, need, group)) return absl::OkStatus();
+  absl::Status denied = absl::PermissionDeniedError(absl::StrCat(
+      "principal '", (*principal)->name, "' may not call ", method,
+      " for group '", group, "': it needs ", NeedNameForGroup(need, group)));
   LogDenial(context, (*principal)->name, method, denied);
   return denied;
 }

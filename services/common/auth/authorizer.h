@@ -24,6 +24,7 @@ enum class Need {
   kMember,         // admin, node or runtime:<group>
   kNode,           // admin or node
   kAdmin,          // admin
+  kClient,         // admin, client or client:<group>
 };
 
 // Settings of server-side authorization (see docs/security.md).
@@ -89,6 +90,12 @@ absl::StatusOr<std::shared_ptr<const Principal>> CallerOf(
 // authorization is off.
 absl::Status Require(const grpc::ServerContextBase& context, Need need,
                      absl::string_view method);
+
+// Require for a call made for server group `group`: kMember then needs
+// admin, node or runtime:<group> and kClient admin, client or
+// client:<group>; the other needs do not depend on the group.
+absl::Status RequireForGroup(const grpc::ServerContextBase& context, Need need,
+                             absl::string_view group, absl::string_view method);
 
 // OK when `principal` (null: authorization off) may read or write the
 // cache namespace `ns`; PERMISSION_DENIED (logged) otherwise.

@@ -6,6 +6,16 @@
 #include "absl/strings/strip.h"
 
 namespace parley::auth {
+namespace {
+
+bool Contains(const std::vector<std::string>& groups, absl::string_view group) {
+  for (const std::string& mine : groups) {
+    if (mine == group) return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 Principal Principal::Make(std::string name, std::vector<std::string> roles) {
   Principal principal;
@@ -16,8 +26,12 @@ Principal Principal::Make(std::string name, std::vector<std::string> roles) {
       principal.admin = true;
     } else if (role == "node") {
       principal.node = true;
+    } else if (role == "client") {
+      principal.client = true;
     } else if (absl::ConsumePrefix(&group, "runtime:") && !group.empty()) {
       principal.runtime_groups.emplace_back(group);
+    } else if (absl::ConsumePrefix(&group, "client:") && !group.empty()) {
+      principal.client_groups.emplace_back(group);
     }
   }
   principal.roles = std::move(roles);
@@ -34,10 +48,15 @@ bool Principal::MayAccessNamespace(absl::string_view ns, bool write) const {
       !absl::ConsumePrefix(&group, "history.")) {
     return false;
   }
-  for (const std::string& mine : runtime_groups) {
-    if (group == mine) return true;
-  }
-  return false;
+  return Contains(runtime_groups, group);
+}
+
+bool Principal::MemberOf(absl::string_view group) const {
+  return admin || node || Contains(runtime_groups, group);
+}
+
+bool Principal::ClientOf(absl::string_view group) const {
+  return admin || client || Contains(client_groups, group);
 }
 
 }  // namespace parley::auth
