@@ -1,6 +1,7 @@
 #include "services/coordinator/coordinator_service.h"
 
 #include <memory>
+#include <optional>
 
 #include "services/common/auth/authorizer.h"
 #include "services/common/grpc_status.h"
@@ -12,6 +13,34 @@ namespace {
 
 // Watch streams end (ABORTED) when this many events wait for a reader.
 constexpr size_t kMaxQueuedWatchEvents = 10000;
+
+// Authorization of a membership call acting for `member`: a cache node's
+// record is the nodes' (admin or node), a runtime server's its group's
+// (admin, node or runtime:<group>).
+absl::Status RequireActingFor(const grpc::ServerContextBase& context,
+                              const v1::Member& member,
+                              absl::string_view method) {
+  if (member.role() == v1::CACHE_NODE) {
+    return auth::Require(context, auth::Need::kNode, method);
+  }
+  return auth::RequireForGroup(context, auth::Need::kMember, member.group(),
+                               method);
+}
+
+// The same for the live member `member_id`, whose record a call would
+// renew, remove or (a Join under its id) replace; any member principal when
+// there is none (the call then fails or joins on its own merits).
+absl::Status RequireActingForLive(const grpc::ServerContextBase& context,
+                                  const Membership& membership,
+                                  absl::string_view member_id,
+                                  absl::string_view method) {
+  if (!auth::AuthEnabled()) return absl::OkStatus();
+  std::optional<v1::Member> live = membership.Find(member_id);
+  if (!live.has_value()) {
+    return auth::Require(context, auth::Need::kMember, method);
+  }
+  return RequireActingFor(context, *live, method);
+}
 
 // Streams one group's broadcast to one subscriber. All its state is guarded
 // by the group stream's lock, which also orders it against publishers.
@@ -167,8 +196,14 @@ grpc::ServerUnaryReactor* CoordinatorService::DeleteGroup(
 grpc::ServerUnaryReactor* CoordinatorService::Join(
     grpc::CallbackServerContext* context, const v1::JoinRequest* request,
     v1::JoinResponse* response) {
-  if (absl::Status denied = auth::Require(*context, auth::Need::kMember,
-                                          "parley.v1.Coordinator/Join");
+  constexpr absl::string_view kMethod = "parley.v1.Coordinator/Join";
+  if (absl::Status denied =
+          RequireActingFor(*context, request->member(), kMethod);
+      !denied.ok()) {
+    return Reply(context, denied);
+  }
+  if (absl::Status denied = RequireActingForLive(
+          *context, core_->membership(), request->member().id(), kMethod);
       !denied.ok()) {
     return Reply(context, denied);
   }
@@ -178,8 +213,9 @@ grpc::ServerUnaryReactor* CoordinatorService::Join(
 grpc::ServerUnaryReactor* CoordinatorService::Heartbeat(
     grpc::CallbackServerContext* context, const v1::HeartbeatRequest* request,
     v1::HeartbeatResponse* response) {
-  if (absl::Status denied = auth::Require(*context, auth::Need::kMember,
-                                          "parley.v1.Coordinator/Heartbeat");
+  if (absl::Status denied = RequireActingForLive(
+          *context, core_->membership(), request->member_id(),
+          "parley.v1.Coordinator/Heartbeat");
       !denied.ok()) {
     return Reply(context, denied);
   }
@@ -189,8 +225,9 @@ grpc::ServerUnaryReactor* CoordinatorService::Heartbeat(
 grpc::ServerUnaryReactor* CoordinatorService::Leave(
     grpc::CallbackServerContext* context, const v1::LeaveRequest* request,
     v1::LeaveResponse*) {
-  if (absl::Status denied = auth::Require(*context, auth::Need::kMember,
-                                          "parley.v1.Coordinator/Leave");
+  if (absl::Status denied = RequireActingForLive(*context, core_->membership(),
+                                                 request->member_id(),
+                                                 "parley.v1.Coordinator/Leave");
       !denied.ok()) {
     return Reply(context, denied);
   }
@@ -238,8 +275,9 @@ CoordinatorService::WatchMembership(grpc::CallbackServerContext* context,
 grpc::ServerUnaryReactor* CoordinatorService::Publish(
     grpc::CallbackServerContext* context, const v1::PublishRequest* request,
     v1::PublishResponse* response) {
-  if (absl::Status denied = auth::Require(*context, auth::Need::kMember,
-                                          "parley.v1.Coordinator/Publish");
+  if (absl::Status denied =
+          auth::RequireForGroup(*context, auth::Need::kMember, request->group(),
+                                "parley.v1.Coordinator/Publish");
       !denied.ok()) {
     return Reply(context, denied);
   }
@@ -248,8 +286,9 @@ grpc::ServerUnaryReactor* CoordinatorService::Publish(
 
 grpc::ServerWriteReactor<v1::BroadcastEvent>* CoordinatorService::Subscribe(
     grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
-  if (absl::Status denied = auth::Require(*context, auth::Need::kMember,
-                                          "parley.v1.Coordinator/Subscribe");
+  if (absl::Status denied =
+          auth::RequireForGroup(*context, auth::Need::kMember, request->group(),
+                                "parley.v1.Coordinator/Subscribe");
       !denied.ok()) {
     return new FailedStreamWriter<v1::BroadcastEvent>(ToGrpcStatus(denied));
   }

@@ -264,6 +264,13 @@ std::vector<std::string> Membership::MembersOfGroup(
   return ids;
 }
 
+std::optional<v1::Member> Membership::Find(absl::string_view member_id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = members_.find(std::string(member_id));
+  if (it == members_.end()) return std::nullopt;
+  return it->second.member;
+}
+
 uint64_t Membership::Watch(absl::string_view group, v1::MemberRole role,
                            WatchCallback callback,
                            v1::MembershipEvent* full_view) {

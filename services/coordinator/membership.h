@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,9 @@ class Membership {
 
   // Ids of the live members of `group`.
   std::vector<std::string> MembersOfGroup(absl::string_view group) const;
+
+  // The live member `member_id`, if there is one.
+  std::optional<v1::Member> Find(absl::string_view member_id) const;
 
   // Registers a watcher and fills `full_view` (a FULL_VIEW event) with the
   // matching members, atomically with the registration.

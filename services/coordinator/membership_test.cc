@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -140,6 +141,10 @@ TEST_F(MembershipTest, JoinHeartbeatLeave) {
   EXPECT_EQ(listed.labels().at("zone"), "a");
   EXPECT_EQ(listed.join_time().seconds(), absl::ToUnixSeconds(now_));
   EXPECT_THAT(membership_->MembersOfGroup("web"), ElementsAre("rs-1"));
+  std::optional<v1::Member> found = membership_->Find("rs-1");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->group(), "web");
+  EXPECT_FALSE(membership_->Find("rs-2").has_value());
 
   Advance(absl::Seconds(3));
   absl::StatusOr<Lease> renewed =
@@ -153,6 +158,7 @@ TEST_F(MembershipTest, JoinHeartbeatLeave) {
   ASSERT_TRUE(membership_->Leave("rs-1", lease.lease_id).ok());
   EXPECT_THAT(LiveIds(), IsEmpty());
   EXPECT_THAT(membership_->MembersOfGroup("web"), IsEmpty());
+  EXPECT_FALSE(membership_->Find("rs-1").has_value());
   EXPECT_EQ(Epoch(), 2u);
 
   EXPECT_THAT(membership_->Heartbeat("rs-1", lease.lease_id),
