@@ -37,6 +37,7 @@
 #include "services/runtime/history/history_store.h"
 #include "services/runtime/profiles/profile_store.h"
 #include "services/runtime/profiles/profiles_service.h"
+#include "services/runtime/server/authorized_services.h"
 #include "services/runtime/server/deployment_applier.h"
 #include "services/runtime/server/group_watch.h"
 #include "services/runtime/server/runtime_service.h"
@@ -249,11 +250,15 @@ int main(int argc, char** argv) {
   };
   const parley::metrics::CollectorHandle metrics =
       parley::metrics::RegisterRuntimeMetrics(std::move(metric_sources));
-  parley::runtime::RuntimeService runtime_service(&engine, workers.get());
+  parley::runtime::RuntimeService runtime_service(&engine, workers.get(),
+                                                  group_name);
   parley::profiles::ProfilesService profiles_service(
       &profiles,
       [&applier](absl::string_view name) { return applier.Find(name); });
   parley::history::HistoryService history_service(history->get());
+  parley::runtime::AuthorizedProfiles authorized_profiles(&profiles_service,
+                                                          group_name);
+  parley::runtime::AuthorizedHistory authorized_history(&history_service);
 
   absl::StatusOr<std::unique_ptr<parley::GrpcServer>> server =
       parley::GrpcServer::Start(
@@ -261,7 +266,7 @@ int main(int argc, char** argv) {
               "runtime", {v1::InteractRuntime::service_full_name(),
                           v1::Profiles::service_full_name(),
                           v1::History::service_full_name()}),
-          {&runtime_service, &profiles_service, &history_service});
+          {&runtime_service, &authorized_profiles, &authorized_history});
   parley::ExitIfError(server.status());
   std::string advertise = absl::GetFlag(FLAGS_advertise_address);
   if (advertise.empty()) {

@@ -1,16 +1,39 @@
 #include "services/runtime/server/runtime_service.h"
 
+#include <string>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "services/common/auth/authorizer.h"
 #include "services/common/grpc_status.h"
+#include "services/common/unary_reply.h"
 
 namespace parley::runtime {
+namespace {
+
+// "parley.v1.InteractRuntime/StartSession" for StartSessionRequest.
+template <typename Request>
+std::string MethodName() {
+  return absl::StrCat(
+      v1::InteractRuntime::service_full_name(), "/",
+      absl::StripSuffix(Request::descriptor()->name(), "Request"));
+}
+
+}  // namespace
 
 template <typename Request, typename Response>
 grpc::ServerUnaryReactor* RuntimeService::Offload(
     grpc::CallbackServerContext* context, const Request* request,
     Response* response,
     absl::StatusOr<Response> (engine::SessionEngine::*call)(const Request&)) {
+  if (auth::AuthEnabled()) {
+    if (absl::Status denied = auth::RequireForGroup(
+            *context, auth::Need::kClient, group_, MethodName<Request>());
+        !denied.ok()) {
+      return Reply(context, denied);
+    }
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   workers_->Run([this, context, request, response, call, reactor] {
     // The request and response live until Finish; the client may be gone.

@@ -1,6 +1,9 @@
 #ifndef PARLEY_SERVICES_RUNTIME_SERVER_RUNTIME_SERVICE_H_
 #define PARLEY_SERVICES_RUNTIME_SERVER_RUNTIME_SERVICE_H_
 
+#include <string>
+#include <utility>
+
 #include "proto/parley/v1/runtime.grpc.pb.h"
 #include "services/runtime/engine/engine.h"
 #include "services/runtime/server/worker_pool.h"
@@ -9,12 +12,16 @@ namespace parley::runtime {
 
 // parley.v1.InteractRuntime over a SessionEngine: each call runs on the
 // worker pool (the engine waits on the cache tier) and is answered from
-// there. A call whose client already gave up is not run.
+// there. A call whose client already gave up is not run. With
+// authorization on, every call needs a client of `group` (admin, client or
+// client:<group>; docs/security.md).
 class RuntimeService final : public v1::InteractRuntime::CallbackService {
  public:
-  // Neither is owned; both must outlive the service.
-  RuntimeService(engine::SessionEngine* engine, WorkerPool* workers)
-      : engine_(engine), workers_(workers) {}
+  // Neither is owned; both must outlive the service. `group` is the server
+  // group this server serves.
+  RuntimeService(engine::SessionEngine* engine, WorkerPool* workers,
+                 std::string group)
+      : engine_(engine), workers_(workers), group_(std::move(group)) {}
 
   grpc::ServerUnaryReactor* StartSession(
       grpc::CallbackServerContext* context,
@@ -67,6 +74,7 @@ class RuntimeService final : public v1::InteractRuntime::CallbackService {
 
   engine::SessionEngine* const engine_;
   WorkerPool* const workers_;
+  const std::string group_;
 };
 
 }  // namespace parley::runtime
