@@ -1,8 +1,10 @@
 // Authorization end to end with real processes on 127.0.0.1 (plaintext, a
 // tokens file in the test's directory): control-plane calls need an admin
 // token, a runtime server's token reaches only its group's namespaces in
-// the cache tier, and a DISTRIBUTED runtime server still works with
-// authorization on everywhere. See docs/security.md.
+// the cache tier and only its group's membership and broadcast, a runtime
+// server answers only its group's clients, and a DISTRIBUTED runtime
+// server still works with authorization on everywhere. See
+// docs/security.md.
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -26,10 +28,12 @@
 #include "proto/parley/v1/channel.pb.h"
 #include "proto/parley/v1/coordinator.grpc.pb.h"
 #include "proto/parley/v1/deployments.grpc.pb.h"
+#include "proto/parley/v1/history.grpc.pb.h"
 #include "proto/parley/v1/profiles.grpc.pb.h"
 #include "proto/parley/v1/runtime.grpc.pb.h"
 #include "services/common/tls.h"
 #include "tests/support/child_process.h"
+#include "tests/support/test_certificates.h"
 
 namespace parley {
 namespace {
@@ -48,6 +52,8 @@ constexpr char kNode[] = "node-token";
 constexpr char kAlpha[] = "alpha-token";
 constexpr char kBeta[] = "beta-token";
 constexpr char kReader[] = "reader-token";
+constexpr char kAlphaClient[] = "alpha-client-token";
+constexpr char kBetaClient[] = "beta-client-token";
 constexpr int kCacheNodes = 3;
 
 // A call context with a deadline and, unless `token` is empty, the token.
@@ -87,7 +93,9 @@ class AuthTest : public ::testing::Test {
                                    " ops admin\n", kNode, " nodes node\n",
                                    kAlpha, " runtime-alpha runtime:alpha\n",
                                    kBeta, " runtime-beta runtime:beta\n",
-                                   kReader, " viewer reader\n"));
+                                   kReader, " viewer reader\n", kAlphaClient,
+                                   " alpha-site client:alpha\n", kBetaClient,
+                                   " beta-site client:beta\n"));
     WriteFile(*dir_ + "/node.token", absl::StrCat(kNode, "\n"));
     WriteFile(*dir_ + "/alpha.token", absl::StrCat(kAlpha, "\n"));
     const std::string auth_flag = "--auth_tokens_file=" + tokens;
@@ -329,7 +337,9 @@ TEST_F(AuthTest, GroupTokenReachesOnlyItsGroupsNamespaces) {
 }
 
 // A runtime server of group alpha with alpha's token: joins, follows its
-// deployments and broadcast, and keeps sessions in sessions/alpha.
+// deployments and broadcast, and keeps sessions in sessions/alpha. It
+// answers alpha's clients (client:alpha); ExportHistory and LoadProfiles
+// are the admin's.
 TEST_F(AuthTest, DistributedRuntimeServerWorksWithAuthorizationOn) {
   const grpc::Status created = CreateGroup("alpha", kAdmin);
   ASSERT_TRUE(created.ok()) << created.error_message();
@@ -384,7 +394,17 @@ TEST_F(AuthTest, DistributedRuntimeServerWorksWithAuthorizationOn) {
   start.add_audience_id()->set_name("CustomerID");
   start.mutable_audience_id(0)->set_number_value(42);
   v1::StartSessionResponse started;
-  grpc::Status s = interact->StartSession(Context("").get(), start, &started);
+  EXPECT_EQ(
+      interact->StartSession(Context("").get(), start, &started).error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
+  for (const char* token : {kBetaClient, kAlpha, kReader, kNode}) {
+    SCOPED_TRACE(token);
+    EXPECT_EQ(interact->StartSession(Context(token).get(), start, &started)
+                  .error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  grpc::Status s =
+      interact->StartSession(Context(kAlphaClient).get(), start, &started);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_NE(started.status(), v1::ERROR) << started.DebugString() << Logs();
   v1::GetOffersRequest offers;
@@ -392,9 +412,40 @@ TEST_F(AuthTest, DistributedRuntimeServerWorksWithAuthorizationOn) {
   offers.set_interaction_point("HomePageHero");
   offers.set_number_requested(2);
   v1::GetOffersResponse got;
-  s = interact->GetOffers(Context("").get(), offers, &got);
+  s = interact->GetOffers(Context(kAlphaClient).get(), offers, &got);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_NE(got.status(), v1::ERROR) << got.DebugString();
+  EXPECT_EQ(interact->GetOffers(Context(kBetaClient).get(), offers, &got)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::GetVersionResponse version;
+  EXPECT_TRUE(
+      interact
+          ->GetVersion(Context(kAdmin).get(), v1::GetVersionRequest(), &version)
+          .ok());
+  EXPECT_NE(runtime_->Log().find(
+                "denied parley.v1.InteractRuntime/StartSession to beta-site"),
+            std::string::npos)
+      << runtime_->Log();
+
+  // Exporting history is the admin's (also, below, loading profiles).
+  auto history = v1::History::NewStub(channel);
+  auto export_code = [&](const std::string& token) {
+    std::unique_ptr<grpc::ClientContext> context = Context(token);
+    auto reader =
+        history->ExportHistory(context.get(), v1::ExportHistoryRequest());
+    v1::ExportHistoryChunk chunk;
+    while (reader->Read(&chunk)) {
+    }
+    return reader->Finish().error_code();
+  };
+  EXPECT_EQ(export_code(""), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(export_code(kAlphaClient), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(export_code(kAlpha), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(export_code(kAdmin), grpc::StatusCode::OK);
+  EXPECT_NE(runtime_->Log().find(
+                "denied parley.v1.History/ExportHistory to alpha-site"),
+            std::string::npos);
 
   // The session lives in sessions/alpha, which beta's token cannot read.
   auto node = v1::CacheNode::NewStub(Channel(nodes_[0]->address()));
@@ -408,39 +459,164 @@ TEST_F(AuthTest, DistributedRuntimeServerWorksWithAuthorizationOn) {
   EXPECT_EQ(node->Scan(Context(kBeta).get(), scan, &scanned).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 
-  // Loading profiles is the admin's.
+  // Looking a profile up is a client's of the group.
   auto profiles = v1::Profiles::NewStub(channel);
-  std::unique_ptr<grpc::ClientContext> context = Context(kAlpha);
-  auto load = profiles->LoadProfiles(context.get());
-  load->WritesDone();
-  EXPECT_EQ(load->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  v1::LookupProfileRequest lookup;
+  lookup.set_interactive_channel("demo");
+  lookup.set_audience_level("Customer");
+  *lookup.add_audience_id() = start.audience_id(0);
+  v1::LookupProfileResponse profile;
+  EXPECT_EQ(
+      profiles->LookupProfile(Context("").get(), lookup, &profile).error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(
+      profiles->LookupProfile(Context(kBetaClient).get(), lookup, &profile)
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  s = profiles->LookupProfile(Context(kAlphaClient).get(), lookup, &profile);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+
+  // Loading profiles is the admin's.
+  for (const char* token : {kAlpha, kAlphaClient}) {
+    SCOPED_TRACE(token);
+    std::unique_ptr<grpc::ClientContext> context = Context(token);
+    auto load = profiles->LoadProfiles(context.get());
+    load->WritesDone();
+    EXPECT_EQ(load->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  }
+}
+
+// Membership and broadcast are scoped by group: alpha's runtime token can
+// neither join, renew nor leave group beta's membership (also not by
+// re-joining under a beta member's id, nor as a cache node), nor publish
+// to or subscribe to beta's broadcast. A node token acts for any group.
+TEST_F(AuthTest, GroupTokenActsOnlyForItsGroupsMembership) {
+  for (const char* group : {"alpha", "beta"}) {
+    const grpc::StatusCode code = CreateGroup(group, kAdmin).error_code();
+    ASSERT_TRUE(code == grpc::StatusCode::OK ||
+                code == grpc::StatusCode::ALREADY_EXISTS)
+        << code;
+  }
+  auto coordinator = v1::Coordinator::NewStub(Channel(coordinator_->address()));
+  auto join = [&](const std::string& id, v1::MemberRole role,
+                  const std::string& group, const std::string& token,
+                  uint64_t* lease_id) {
+    v1::JoinRequest request;
+    request.mutable_member()->set_id(id);
+    request.mutable_member()->set_role(role);
+    request.mutable_member()->set_group(group);
+    request.mutable_member()->set_address("127.0.0.1:1");
+    request.set_ttl_seconds(60);
+    v1::JoinResponse response;
+    grpc::Status status =
+        coordinator->Join(Context(token).get(), request, &response);
+    if (lease_id != nullptr) *lease_id = response.lease_id();
+    return status.error_code();
+  };
+  uint64_t beta_lease = 0;
+  ASSERT_EQ(join("beta-1", v1::RUNTIME_SERVER, "beta", kBeta, &beta_lease),
+            grpc::StatusCode::OK);
+  uint64_t alpha_lease = 0;
+  ASSERT_EQ(join("alpha-1", v1::RUNTIME_SERVER, "alpha", kAlpha, &alpha_lease),
+            grpc::StatusCode::OK);
+
+  EXPECT_EQ(join("alpha-2", v1::RUNTIME_SERVER, "beta", kAlpha, nullptr),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(join("beta-1", v1::RUNTIME_SERVER, "alpha", kAlpha, nullptr),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(join("cache-9", v1::CACHE_NODE, "", kAlpha, nullptr),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(join("alpha-3", v1::RUNTIME_SERVER, "alpha", kAlphaClient, nullptr),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(join("beta-2", v1::RUNTIME_SERVER, "beta", "", nullptr),
+            grpc::StatusCode::UNAUTHENTICATED);
+
+  v1::HeartbeatRequest heartbeat;
+  heartbeat.set_member_id("beta-1");
+  heartbeat.set_lease_id(beta_lease);
+  v1::HeartbeatResponse renewed;
+  EXPECT_EQ(coordinator->Heartbeat(Context(kAlpha).get(), heartbeat, &renewed)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(
+      coordinator->Heartbeat(Context(kBeta).get(), heartbeat, &renewed).ok());
+  v1::LeaveRequest leave;
+  leave.set_member_id("beta-1");
+  leave.set_lease_id(beta_lease);
+  v1::LeaveResponse left;
+  EXPECT_EQ(
+      coordinator->Leave(Context(kAlpha).get(), leave, &left).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+
+  // beta-1 is still beta's member.
+  v1::ListMembersRequest list;
+  list.set_group("beta");
+  v1::MembershipView view;
+  ASSERT_TRUE(
+      coordinator->ListMembers(Context(kReader).get(), list, &view).ok());
+  ASSERT_EQ(view.members_size(), 1);
+  EXPECT_EQ(view.members(0).id(), "beta-1");
+
+  auto publish = [&](const std::string& group, const std::string& token) {
+    v1::PublishRequest request;
+    request.set_group(group);
+    request.set_origin("alpha-1");
+    v1::BroadcastEntry* entry = request.add_entries();
+    entry->set_namespace_(absl::StrCat("sessions/", group));
+    entry->set_key("visitor-1");
+    entry->set_version(7);
+    v1::PublishResponse response;
+    return coordinator->Publish(Context(token).get(), request, &response)
+        .error_code();
+  };
+  EXPECT_EQ(publish("beta", kAlpha), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(publish("alpha", kAlpha), grpc::StatusCode::OK);
+  EXPECT_EQ(publish("beta", kNode), grpc::StatusCode::OK);
+
+  auto subscribe = [&](const std::string& group, const std::string& token) {
+    std::unique_ptr<grpc::ClientContext> context = Context(token);
+    v1::SubscribeRequest request;
+    request.set_group(group);
+    auto reader = coordinator->Subscribe(context.get(), request);
+    v1::BroadcastEvent event;
+    if (reader->Read(&event)) {
+      context->TryCancel();
+      reader->Finish();
+      return grpc::StatusCode::OK;
+    }
+    return reader->Finish().error_code();
+  };
+  EXPECT_EQ(subscribe("beta", kAlpha), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(subscribe("beta", kReader), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(subscribe("alpha", kAlpha), grpc::StatusCode::OK);
+  EXPECT_EQ(subscribe("beta", kBeta), grpc::StatusCode::OK);
+
+  EXPECT_TRUE(coordinator->Leave(Context(kBeta).get(), leave, &left).ok());
+  leave.set_member_id("alpha-1");
+  leave.set_lease_id(alpha_lease);
+  EXPECT_TRUE(coordinator->Leave(Context(kAlpha).get(), leave, &left).ok());
+  EXPECT_NE(coordinator_->process->Log().find(
+                "may not call parley.v1.Coordinator/Join for group 'beta'"),
+            std::string::npos)
+      << coordinator_->process->Log();
 }
 
 // Mutual TLS: a client certificate named in --auth_admin_cert_names is
 // admin; a bearer token, when sent, decides instead of the certificate.
 TEST(AuthTlsTest, AdminCertificateIsAdmin) {
   const std::string dir = testing::FreshTempDir("auth_tls_test");
-  const std::string script = absl::StrCat(
-      "set -e; cd ", dir,
-      "; openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=ca "
-      "-keyout ca.key -out ca.pem 2>/dev/null;"
-      " for who in parley-node ops-admin stranger; do"
-      " openssl req -newkey rsa:2048 -nodes -subj /CN=$who"
-      " -addext subjectAltName=IP:127.0.0.1"
-      " -keyout $who.key -out $who.csr 2>/dev/null;"
-      " openssl x509 -req -in $who.csr -CA ca.pem -CAkey ca.key"
-      " -CAcreateserial -days 1 -copy_extensions copy -out $who.pem"
-      " 2>/dev/null; done");
-  ASSERT_EQ(std::system(script.c_str()), 0) << "openssl failed";
+  absl::StatusOr<std::map<std::string, TlsFiles>> tls =
+      testing::MakeTestCertificates(dir + "/tls",
+                                    {"parley-node", "ops-admin", "stranger"});
+  ASSERT_TRUE(tls.ok()) << tls.status();
+  const TlsFiles& node = (*tls)["parley-node"];
   WriteFile(dir + "/tokens", absl::StrCat(kAdmin, " ops admin\n", kAlpha,
                                           " runtime-alpha runtime:alpha\n"));
   absl::StatusOr<testing::StartedServer> coordinator = testing::StartServer(
       testing::RunfilePath(kCoordinator),
       {"--data_dir=" + dir + "/coordinator", "--partitions=16",
-       "--tls_cert_file=" + dir + "/parley-node.pem",
-       "--tls_key_file=" + dir + "/parley-node.key",
-       "--tls_ca_file=" + dir + "/ca.pem",
-       "--auth_tokens_file=" + dir + "/tokens",
+       "--tls_cert_file=" + node.cert_file, "--tls_key_file=" + node.key_file,
+       "--tls_ca_file=" + node.ca_file, "--auth_tokens_file=" + dir + "/tokens",
        "--auth_admin_cert_names=ops-admin,other-admin"},
       dir, "coordinator");
   ASSERT_TRUE(coordinator.ok()) << coordinator.status();
@@ -448,8 +624,7 @@ TEST(AuthTlsTest, AdminCertificateIsAdmin) {
   auto create = [&](const std::string& who, const std::string& token,
                     const std::string& group) {
     absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
-        MakeChannelCredentials({dir + "/" + who + ".pem",
-                                dir + "/" + who + ".key", dir + "/ca.pem"});
+        MakeChannelCredentials((*tls)[who]);
     EXPECT_TRUE(credentials.ok()) << credentials.status();
     auto stub = v1::Coordinator::NewStub(
         grpc::CreateChannel(coordinator->address(), *credentials));
