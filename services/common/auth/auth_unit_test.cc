@@ -1,3 +1,7 @@
+#include <fstream>
+#include <string>
+
+#include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
 #include "services/common/auth/principal.h"
 #include "services/common/auth/tokens.h"
@@ -21,6 +25,35 @@ TEST(TokensTest, ParsesLinesAndRoles) {
 TEST(TokensTest, RejectsShortLinesAndDuplicates) {
   EXPECT_FALSE(ParseTokens("only-token principal\n").ok());
   EXPECT_FALSE(ParseTokens("a p admin\na q admin\n").ok());
+}
+
+TEST(TokensTest, BearerTokensAreOneWordOfPrintableAscii) {
+  EXPECT_TRUE(CheckBearerToken("4f1c-e9_A.b~").ok());
+  for (absl::string_view bad :
+       {absl::string_view(""), absl::string_view("two words"),
+        absl::string_view("line\nbreak"), absl::string_view("cr\r"),
+        absl::string_view("tab\t"), absl::string_view("bell\a"),
+        absl::string_view("del\x7f"), absl::string_view("caf\xc3\xa9")}) {
+    absl::Status status = CheckBearerToken(bad);
+    EXPECT_TRUE(absl::IsInvalidArgument(status)) << bad;
+  }
+  EXPECT_NE(CheckBearerToken("a\nb").message().find("line break"),
+            absl::string_view::npos);
+}
+
+TEST(TokensTest, ReadTokenFileDropsSurroundingWhitespaceOnly) {
+  const std::string dir = ::testing::TempDir();
+  auto write = [&](const std::string& name, const std::string& text) {
+    const std::string path = dir + "/" + name;
+    std::ofstream(path, std::ios::trunc) << text;
+    return path;
+  };
+  absl::StatusOr<std::string> token = ReadTokenFile(write("good", " t0k\n"));
+  ASSERT_TRUE(token.ok()) << token.status();
+  EXPECT_EQ(*token, "t0k");
+  EXPECT_FALSE(ReadTokenFile(write("empty", "\n")).ok());
+  EXPECT_FALSE(ReadTokenFile(write("two", "one\ntwo\n")).ok());
+  EXPECT_FALSE(ReadTokenFile(dir + "/missing").ok());
 }
 
 TEST(PrincipalTest, RuntimeTouchesOnlyItsGroup) {

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <map>
+#include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -53,6 +54,7 @@ std::atomic<bool> g_installed{false};
 }  // namespace
 
 absl::Status SendTokenOnEveryCall(const std::string& token) {
+  if (absl::Status valid = CheckBearerToken(token); !valid.ok()) return valid;
   if (g_installed.exchange(true)) {
     return absl::FailedPreconditionError(
         "a client token is already installed in this process");
@@ -68,6 +70,16 @@ absl::Status SendTokenFromFile(const std::string& path) {
   absl::StatusOr<std::string> token = ReadTokenFile(path);
   if (!token.ok()) return token.status();
   return SendTokenOnEveryCall(*token);
+}
+
+std::vector<
+    std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>>
+TokenInterceptors(const std::string& token) {
+  std::vector<
+      std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>>
+      factories;
+  factories.push_back(std::make_unique<TokenInterceptorFactory>(token));
+  return factories;
 }
 
 }  // namespace parley::auth

@@ -71,7 +71,31 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
     return absl::InvalidArgumentError(
         absl::StrCat("--auth_token_file '", path, "' is empty"));
   }
+  if (absl::Status valid = CheckBearerToken(token); !valid.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--auth_token_file '", path, "': ", valid.message()));
+  }
   return token;
+}
+
+absl::Status CheckBearerToken(absl::string_view token) {
+  if (token.empty()) return absl::InvalidArgumentError("the token is empty");
+  for (size_t i = 0; i < token.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(token[i]);
+    if (c > 0x20 && c < 0x7f) continue;
+    const char* what = "a non-ASCII byte";
+    if (c == ' ' || c == '\t') {
+      what = "a space";
+    } else if (c == '\n' || c == '\r') {
+      what = "a line break";
+    } else if (c < 0x20 || c == 0x7f) {
+      what = "a control character";
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat("the token has ", what, " at position ", i + 1,
+                     "; a token is one word of printable ASCII"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace parley::auth

@@ -24,8 +24,15 @@ absl::StatusOr<TokenTable> ParseTokens(absl::string_view text);
 absl::StatusOr<TokenTable> LoadTokensFile(const std::string& path);
 
 // Reads a file holding one token (surrounding whitespace dropped), as a
-// client's --auth_token_file. Fails if it is unreadable or empty.
+// client's --auth_token_file. Fails if it is unreadable or empty, or if the
+// token is not one CheckBearerToken accepts.
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path);
+
+// Whether `token` can be sent as "authorization: Bearer <token>": not
+// empty, printable ASCII without spaces (tokens files are split on
+// whitespace; metadata values take no control characters).
+// INVALID_ARGUMENT otherwise; the message does not quote the token.
+absl::Status CheckBearerToken(absl::string_view token);
 
 }  // namespace parley::auth
 
