@@ -2,7 +2,8 @@
 // tokens file in the test's directory): control-plane calls need an admin
 // token, a runtime server's token reaches only its group's namespaces in
 // the cache tier and only its group's membership and broadcast, a runtime
-// server answers only its group's clients, and a DISTRIBUTED runtime
+// server answers only its group's clients (also through
+// parley::RuntimeClient and its auth_token), and a DISTRIBUTED runtime
 // server still works with authorization on everywhere. See
 // docs/security.md.
 #include <cstdlib>
@@ -31,6 +32,7 @@
 #include "proto/parley/v1/history.grpc.pb.h"
 #include "proto/parley/v1/profiles.grpc.pb.h"
 #include "proto/parley/v1/runtime.grpc.pb.h"
+#include "services/client/runtime_client.h"
 #include "services/common/tls.h"
 #include "tests/support/child_process.h"
 #include "tests/support/test_certificates.h"
@@ -182,16 +184,73 @@ class AuthTest : public ::testing::Test {
     return stub->Get(Context(token).get(), request, &response);
   }
 
+  // Group alpha with the demo channel and one runtime server of it
+  // (runtime_, at runtime_address_) holding alpha's runtime token; once per
+  // suite, by whichever test needs it first.
+  static void StartAlphaRuntimeServer() {
+    if (runtime_ != nullptr) return;
+    const grpc::StatusCode created = CreateGroup("alpha", kAdmin).error_code();
+    ASSERT_TRUE(created == grpc::StatusCode::OK ||
+                created == grpc::StatusCode::ALREADY_EXISTS)
+        << created;
+    std::ifstream file(testing::RunfilePath("deploy/demo/demo_channel.json"));
+    std::stringstream text;
+    text << file.rdbuf();
+    v1::DeployRequest deploy;
+    deploy.set_group("alpha");
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
+                    text.str(), deploy.mutable_channel())
+                    .ok());
+    auto deployments =
+        v1::Deployments::NewStub(Channel(coordinator_->address()));
+    v1::Deployment deployment;
+    const grpc::Status deployed =
+        deployments->Deploy(Context(kAdmin).get(), deploy, &deployment);
+    ASSERT_TRUE(deployed.ok()) << deployed.error_message();
+
+    const std::string port_file = *dir_ + "/runtime-alpha.port";
+    absl::StatusOr<std::unique_ptr<testing::ChildProcess>> runtime =
+        testing::ChildProcess::Spawn(
+            testing::RunfilePath(kRuntime),
+            {"--coordinator=" + coordinator_->address(), "--group=alpha",
+             "--member_id=runtime-alpha", "--lease_ttl_seconds=2",
+             "--shutdown_grace_seconds=2", "--listen=127.0.0.1:0",
+             "--port_file=" + port_file,
+             "--auth_tokens_file=" + *dir_ + "/tokens",
+             "--auth_token_file=" + *dir_ + "/alpha.token"},
+            *dir_ + "/runtime-alpha.log");
+    ASSERT_TRUE(runtime.ok()) << runtime.status();
+    runtime_ = std::move(*runtime);
+    absl::StatusOr<int> port =
+        testing::WaitForPortFile(port_file, absl::Seconds(30));
+    ASSERT_TRUE(port.ok()) << port.status() << "\n" << Logs();
+    runtime_address_ = absl::StrCat("127.0.0.1:", *port);
+    auto health = Health::NewStub(Channel(runtime_address_));
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          HealthCheckResponse response;
+          return health
+                     ->Check(Context("").get(), HealthCheckRequest(), &response)
+                     .ok() &&
+                 response.status() == HealthCheckResponse::SERVING;
+        },
+        absl::Seconds(30)))
+        << "the runtime server never reported SERVING\n"
+        << Logs();
+  }
+
   static std::string* dir_;
   static testing::StartedServer* coordinator_;
   static std::vector<testing::StartedServer*> nodes_;
   static std::unique_ptr<testing::ChildProcess> runtime_;
+  static std::string runtime_address_;
 };
 
 std::string* AuthTest::dir_ = nullptr;
 testing::StartedServer* AuthTest::coordinator_ = nullptr;
 std::vector<testing::StartedServer*> AuthTest::nodes_;
 std::unique_ptr<testing::ChildProcess> AuthTest::runtime_;
+std::string AuthTest::runtime_address_;
 
 TEST_F(AuthTest, ControlPlaneNeedsAnAdminToken) {
   EXPECT_EQ(CreateGroup("denied", "").error_code(),
@@ -341,50 +400,9 @@ TEST_F(AuthTest, GroupTokenReachesOnlyItsGroupsNamespaces) {
 // answers alpha's clients (client:alpha); ExportHistory and LoadProfiles
 // are the admin's.
 TEST_F(AuthTest, DistributedRuntimeServerWorksWithAuthorizationOn) {
-  const grpc::Status created = CreateGroup("alpha", kAdmin);
-  ASSERT_TRUE(created.ok()) << created.error_message();
-  std::ifstream file(testing::RunfilePath("deploy/demo/demo_channel.json"));
-  std::stringstream text;
-  text << file.rdbuf();
-  v1::DeployRequest deploy;
-  deploy.set_group("alpha");
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
-                  text.str(), deploy.mutable_channel())
-                  .ok());
-  auto deployments = v1::Deployments::NewStub(Channel(coordinator_->address()));
-  v1::Deployment deployment;
-  const grpc::Status deployed =
-      deployments->Deploy(Context(kAdmin).get(), deploy, &deployment);
-  ASSERT_TRUE(deployed.ok()) << deployed.error_message();
-
-  const std::string port_file = *dir_ + "/runtime-alpha.port";
-  absl::StatusOr<std::unique_ptr<testing::ChildProcess>> runtime =
-      testing::ChildProcess::Spawn(
-          testing::RunfilePath(kRuntime),
-          {"--coordinator=" + coordinator_->address(), "--group=alpha",
-           "--member_id=runtime-alpha", "--lease_ttl_seconds=2",
-           "--shutdown_grace_seconds=2", "--listen=127.0.0.1:0",
-           "--port_file=" + port_file,
-           "--auth_tokens_file=" + *dir_ + "/tokens",
-           "--auth_token_file=" + *dir_ + "/alpha.token"},
-          *dir_ + "/runtime-alpha.log");
-  ASSERT_TRUE(runtime.ok()) << runtime.status();
-  runtime_ = std::move(*runtime);
-  absl::StatusOr<int> port =
-      testing::WaitForPortFile(port_file, absl::Seconds(30));
-  ASSERT_TRUE(port.ok()) << port.status() << "\n" << Logs();
-  auto channel = Channel(absl::StrCat("127.0.0.1:", *port));
-  auto health = Health::NewStub(channel);
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        HealthCheckResponse response;
-        return health->Check(Context("").get(), HealthCheckRequest(), &response)
-                   .ok() &&
-               response.status() == HealthCheckResponse::SERVING;
-      },
-      absl::Seconds(30)))
-      << "the runtime server never reported SERVING\n"
-      << Logs();
+  StartAlphaRuntimeServer();
+  if (HasFatalFailure()) return;
+  auto channel = Channel(runtime_address_);
 
   auto interact = v1::InteractRuntime::NewStub(channel);
   v1::StartSessionRequest start;
@@ -484,6 +502,75 @@ TEST_F(AuthTest, DistributedRuntimeServerWorksWithAuthorizationOn) {
     load->WritesDone();
     EXPECT_EQ(load->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
   }
+}
+
+// parley::RuntimeClient with authorization on: without a token the
+// coordinator will not tell it the group's servers and the runtime server
+// will not answer it (UNAUTHENTICATED); with another group's client token
+// it finds the server but is refused (PERMISSION_DENIED); with a
+// client:alpha token it reads the membership and runs a session.
+TEST_F(AuthTest, RuntimeClientSendsItsToken) {
+  StartAlphaRuntimeServer();
+  if (HasFatalFailure()) return;
+  auto options_for = [&](const std::string& token) {
+    RuntimeClientOptions options;
+    options.coordinator_address = coordinator_->address();
+    options.group = "alpha";
+    options.auth_token = token;
+    options.default_deadline = absl::Seconds(10);
+    options.connect_timeout = absl::Seconds(10);
+    return options;
+  };
+  v1::StartSessionRequest start;
+  start.set_session_id("client-visit");
+  start.set_interactive_channel("demo");
+  start.set_audience_level("Customer");
+  start.add_audience_id()->set_name("CustomerID");
+  start.mutable_audience_id(0)->set_number_value(7);
+
+  absl::StatusOr<std::unique_ptr<RuntimeClient>> anonymous =
+      RuntimeClient::Connect(options_for(""));
+  EXPECT_TRUE(absl::IsUnauthenticated(anonymous.status()))
+      << anonymous.status();
+  RuntimeClientOptions direct;
+  direct.static_addresses = {runtime_address_};
+  absl::StatusOr<std::unique_ptr<RuntimeClient>> unauthenticated =
+      RuntimeClient::Connect(direct);
+  ASSERT_TRUE(unauthenticated.ok()) << unauthenticated.status();
+  CallInfo info;
+  absl::Status status =
+      (*unauthenticated)->StartSession(start, {}, &info).status();
+  EXPECT_TRUE(absl::IsUnauthenticated(status)) << status;
+  EXPECT_EQ(info.attempts, 1);  // Not retried.
+
+  absl::StatusOr<std::unique_ptr<RuntimeClient>> beta =
+      RuntimeClient::Connect(options_for(kBetaClient));
+  ASSERT_TRUE(beta.ok()) << beta.status();
+  EXPECT_EQ((*beta)->Servers(), std::vector<std::string>{runtime_address_});
+  status = (*beta)->StartSession(start).status();
+  EXPECT_TRUE(absl::IsPermissionDenied(status)) << status;
+
+  absl::StatusOr<std::unique_ptr<RuntimeClient>> alpha =
+      RuntimeClient::Connect(options_for(kAlphaClient));
+  ASSERT_TRUE(alpha.ok()) << alpha.status() << "\n" << Logs();
+  EXPECT_EQ((*alpha)->Servers(), std::vector<std::string>{runtime_address_});
+  absl::StatusOr<v1::StartSessionResponse> started =
+      (*alpha)->StartSession(start);
+  ASSERT_TRUE(started.ok()) << started.status();
+  EXPECT_NE(started->status(), v1::ERROR) << started->DebugString();
+  v1::GetOffersRequest offers;
+  offers.set_session_id("client-visit");
+  offers.set_interaction_point("HomePageHero");
+  offers.set_number_requested(2);
+  absl::StatusOr<v1::GetOffersResponse> got = (*alpha)->GetOffers(offers);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_NE(got->status(), v1::ERROR) << got->DebugString();
+  v1::EndSessionRequest end;
+  end.set_session_id("client-visit");
+  EXPECT_TRUE((*alpha)->EndSession(end).ok());
+  EXPECT_NE(runtime_->Log().find(
+                "denied parley.v1.InteractRuntime/StartSession to beta-site"),
+            std::string::npos);
 }
 
 // Membership and broadcast are scoped by group: alpha's runtime token can

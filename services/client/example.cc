@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -17,11 +18,15 @@
 #include "absl/strings/str_join.h"
 #include "proto/parley/v1/runtime.pb.h"
 #include "services/client/runtime_client.h"
+#include "services/common/auth/tokens.h"
 
 ABSL_FLAG(std::string, coordinator, "127.0.0.1:7400",
           "host:port of the group coordinator");
 ABSL_FLAG(std::string, group, "default", "the server group to call");
 ABSL_FLAG(std::string, session_id, "example-visit", "the session id to use");
+ABSL_FLAG(std::string, auth_token_file, "",
+          "with authorization on: a file holding a token of role "
+          "client:<group> (docs/security.md)");
 
 namespace {
 
@@ -55,6 +60,12 @@ int main(int argc, char** argv) {
   parley::RuntimeClientOptions options;
   options.coordinator_address = absl::GetFlag(FLAGS_coordinator);
   options.group = absl::GetFlag(FLAGS_group);
+  if (const std::string path = absl::GetFlag(FLAGS_auth_token_file);
+      !path.empty()) {
+    absl::StatusOr<std::string> token = parley::auth::ReadTokenFile(path);
+    if (!token.ok()) return Fail("--auth_token_file", token.status());
+    options.auth_token = *std::move(token);
+  }
   absl::StatusOr<std::unique_ptr<parley::RuntimeClient>> connected =
       parley::RuntimeClient::Connect(options);
   if (!connected.ok()) return Fail("Connect", connected.status());

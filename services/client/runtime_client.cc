@@ -18,6 +18,7 @@
 #include "services/client/channel_pool.h"
 #include "services/client/routing.h"
 #include "services/client/server_set.h"
+#include "services/common/auth/tokens.h"
 #include "services/common/grpc_status.h"
 #include "services/coordinator/stream_follower.h"
 #include "spdlog/spdlog.h"
@@ -58,6 +59,12 @@ absl::Status CheckOptions(const RuntimeClientOptions& options) {
     return absl::InvalidArgumentError(
         "retry.max_attempts must be at least 1 (retries are bounded)");
   }
+  if (!options.auth_token.empty()) {
+    if (absl::Status s = auth::CheckBearerToken(options.auth_token); !s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("auth_token: ", s.message()));
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -72,7 +79,11 @@ bool Demotes(const absl::Status& status, bool repeatable) {
 class RuntimeClient::Impl {
  public:
   explicit Impl(RuntimeClientOptions options)
-      : options_(std::move(options)), channels_(options_.credentials) {}
+      : options_(std::move(options)),
+        authorization_(options_.auth_token.empty()
+                           ? std::string()
+                           : absl::StrCat("Bearer ", options_.auth_token)),
+        channels_(options_.credentials) {}
 
   ~Impl() {
     // Before the server set and channels it updates go.
@@ -95,6 +106,7 @@ class RuntimeClient::Impl {
         std::make_unique<coordinator::StreamFollower<v1::MembershipEvent>>(
             absl::StrCat("membership of group '", options_.group, "'"),
             [this](grpc::ClientContext* context) {
+              Authorize(*context);
               v1::WatchMembershipRequest request;
               request.set_group(options_.group);
               request.set_role(v1::RUNTIME_SERVER);
@@ -153,6 +165,7 @@ class RuntimeClient::Impl {
         Response response;
         grpc::ClientContext context;
         context.set_deadline(absl::ToChronoTime(now + deadline));
+        Authorize(context);
         status = FromGrpcStatus((channels_.Stub(next->address).get()->*rpc)(
             &context, request, &response));
         if (status.ok()) {
@@ -193,6 +206,13 @@ class RuntimeClient::Impl {
   }
 
  private:
+  // Adds the bearer token, if any, to a call.
+  void Authorize(grpc::ClientContext& context) const {
+    if (!authorization_.empty()) {
+      context.AddMetadata("authorization", authorization_);
+    }
+  }
+
   // ListMembers until it answers or connect_timeout passes.
   absl::Status ReadMembership() {
     const absl::Time give_up = absl::Now() + options_.connect_timeout;
@@ -206,6 +226,7 @@ class RuntimeClient::Impl {
       grpc::ClientContext context;
       context.set_deadline(absl::ToChronoTime(
           std::min(give_up, absl::Now() + options_.default_deadline)));
+      Authorize(context);
       absl::Status status =
           FromGrpcStatus(coordinator_->ListMembers(&context, request, &view));
       if (status.ok()) {
@@ -243,6 +264,8 @@ class RuntimeClient::Impl {
   }
 
   const RuntimeClientOptions options_;
+  // "Bearer <token>", or empty without a token.
+  const std::string authorization_;
   ServerSet servers_;
   ChannelPool channels_;
   std::unique_ptr<v1::Coordinator::Stub> coordinator_;

@@ -51,6 +51,10 @@
 // them over, the next call answers INVALID_SESSION_ID and the session must
 // be started again.
 //
+// Authorization. With auth_token set, every call carries it; a runtime
+// server refuses calls without it (UNAUTHENTICATED) or with a token of
+// another group or role (PERMISSION_DENIED). Neither is retried.
+//
 // Thread-safe: one client serves every thread of a process; it keeps one
 // gRPC channel per runtime server.
 
@@ -81,6 +85,12 @@ struct RuntimeClientOptions {
   std::vector<std::string> static_addresses;
   // For the coordinator and the runtime servers; insecure when null.
   std::shared_ptr<grpc::ChannelCredentials> credentials;
+  // With authorization on (docs/security.md): a bearer token, sent as
+  // "authorization: Bearer <token>" metadata on every call to the
+  // coordinator and the runtime servers, over plaintext or TLS. A
+  // touchpoint uses a token of role client:<group> (or client); empty: no
+  // token. One word of printable ASCII, else Connect is INVALID_ARGUMENT.
+  std::string auth_token;
   // The deadline of each attempt of a call, unless the call sets its own.
   absl::Duration default_deadline = absl::Seconds(2);
   // Attempts per call in all (at least 1) and the backoff between them.
@@ -115,9 +125,10 @@ class RuntimeClient {
  public:
   // Checks `options`, reads the group's membership (retrying for up to
   // connect_timeout) and follows it from then on. INVALID_ARGUMENT for bad
-  // options; UNAVAILABLE (or the coordinator's error) if the membership
-  // could not be read. A group with no runtime servers yet is not an
-  // error: calls fail UNAVAILABLE until one joins.
+  // options; UNAVAILABLE (or the coordinator's error, e.g. UNAUTHENTICATED
+  // without a token it knows) if the membership could not be read. A group with
+  // no runtime servers yet is not an error: calls fail UNAVAILABLE until one
+  // joins.
   static absl::StatusOr<std::unique_ptr<RuntimeClient>> Connect(
       RuntimeClientOptions options);
 

@@ -21,6 +21,13 @@ namespace {
 
 // A runtime server that answers every session call SUCCESS and records
 // which sessions reached it; it can be made slow or failing.
+// The "authorization" metadata a call carried, or "".
+std::string AuthorizationOf(const grpc::ServerContext& context) {
+  auto it = context.client_metadata().find("authorization");
+  if (it == context.client_metadata().end()) return "";
+  return std::string(it->second.data(), it->second.size());
+}
+
 class FakeRuntime final : public v1::InteractRuntime::Service {
  public:
   explicit FakeRuntime(std::string name) : name_(std::move(name)) {}
@@ -53,6 +60,12 @@ class FakeRuntime final : public v1::InteractRuntime::Service {
     return sessions_;
   }
   int calls() const { return static_cast<int>(sessions().size()); }
+  // The authorization metadata of each call, in the same order ("" when a
+  // call had none).
+  std::vector<std::string> authorizations() const {
+    absl::MutexLock lock(&mu_);
+    return authorizations_;
+  }
 
   void set_delay(absl::Duration delay) {
     absl::MutexLock lock(&mu_);
@@ -63,52 +76,55 @@ class FakeRuntime final : public v1::InteractRuntime::Service {
     failure_ = code;
   }
 
-  grpc::Status StartSession(grpc::ServerContext*,
+  grpc::Status StartSession(grpc::ServerContext* context,
                             const v1::StartSessionRequest* request,
                             v1::StartSessionResponse* response) override {
     response->set_session_id(request->session_id());
-    return Answer(request->session_id());
+    return Answer(*context, request->session_id());
   }
-  grpc::Status GetOffers(grpc::ServerContext*,
+  grpc::Status GetOffers(grpc::ServerContext* context,
                          const v1::GetOffersRequest* request,
                          v1::GetOffersResponse* response) override {
     response->set_session_id(request->session_id());
-    return Answer(request->session_id());
+    return Answer(*context, request->session_id());
   }
-  grpc::Status PostEvent(grpc::ServerContext*,
+  grpc::Status PostEvent(grpc::ServerContext* context,
                          const v1::PostEventRequest* request,
                          v1::PostEventResponse* response) override {
     response->set_session_id(request->session_id());
-    return Answer(request->session_id());
+    return Answer(*context, request->session_id());
   }
-  grpc::Status GetProfile(grpc::ServerContext*,
+  grpc::Status GetProfile(grpc::ServerContext* context,
                           const v1::GetProfileRequest* request,
                           v1::GetProfileResponse* response) override {
     response->set_session_id(request->session_id());
     v1::NameValue* server = response->add_profile();
     server->set_name("server");
     server->set_string_value(name_);
-    return Answer(request->session_id());
+    return Answer(*context, request->session_id());
   }
-  grpc::Status GetVersion(grpc::ServerContext*, const v1::GetVersionRequest*,
+  grpc::Status GetVersion(grpc::ServerContext* context,
+                          const v1::GetVersionRequest*,
                           v1::GetVersionResponse* response) override {
     response->set_server_version(name_);
-    return Answer("");
+    return Answer(*context, "");
   }
-  grpc::Status ExecuteBatch(grpc::ServerContext*,
+  grpc::Status ExecuteBatch(grpc::ServerContext* context,
                             const v1::ExecuteBatchRequest* request,
                             v1::ExecuteBatchResponse* response) override {
     response->set_session_id(request->session_id());
-    return Answer(request->session_id());
+    return Answer(*context, request->session_id());
   }
 
  private:
-  grpc::Status Answer(const std::string& session) {
+  grpc::Status Answer(const grpc::ServerContext& context,
+                      const std::string& session) {
     absl::Duration delay;
     grpc::StatusCode failure;
     {
       absl::MutexLock lock(&mu_);
       sessions_.push_back(session);
+      authorizations_.push_back(AuthorizationOf(context));
       delay = delay_;
       failure = failure_;
     }
@@ -124,6 +140,7 @@ class FakeRuntime final : public v1::InteractRuntime::Service {
   std::unique_ptr<grpc::Server> server_;
   mutable absl::Mutex mu_;
   std::vector<std::string> sessions_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> authorizations_ ABSL_GUARDED_BY(mu_);
   absl::Duration delay_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();
   grpc::StatusCode failure_ ABSL_GUARDED_BY(mu_) = grpc::StatusCode::OK;
 };
@@ -167,11 +184,12 @@ class FakeCoordinator final : public v1::Coordinator::Service {
     events_.push_back(event);
   }
 
-  grpc::Status ListMembers(grpc::ServerContext*,
+  grpc::Status ListMembers(grpc::ServerContext* context,
                            const v1::ListMembersRequest* request,
                            v1::MembershipView* view) override {
     absl::MutexLock lock(&mu_);
     requests_.push_back(*request);
+    authorizations_.push_back(AuthorizationOf(*context));
     for (const auto& [id, member] : members_) *view->add_members() = member;
     return grpc::Status::OK;
   }
@@ -185,6 +203,7 @@ class FakeCoordinator final : public v1::Coordinator::Service {
     {
       absl::MutexLock lock(&mu_);
       watch_requests_.push_back(*request);
+      authorizations_.push_back(AuthorizationOf(*context));
       for (const auto& [id, member] : members_) {
         *full_view.mutable_view()->add_members() = member;
       }
@@ -211,6 +230,13 @@ class FakeCoordinator final : public v1::Coordinator::Service {
     return watch_requests_;
   }
 
+  // The authorization metadata of each ListMembers and WatchMembership
+  // call, in order ("" when a call had none).
+  std::vector<std::string> authorizations() const {
+    absl::MutexLock lock(&mu_);
+    return authorizations_;
+  }
+
  private:
   int port_ = 0;
   std::unique_ptr<grpc::Server> server_;
@@ -219,6 +245,7 @@ class FakeCoordinator final : public v1::Coordinator::Service {
   std::vector<v1::MembershipEvent> events_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::ListMembersRequest> requests_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::WatchMembershipRequest> watch_requests_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> authorizations_ ABSL_GUARDED_BY(mu_);
 };
 
 v1::GetProfileRequest Profile(const std::string& session) {
@@ -297,6 +324,16 @@ TEST(RuntimeClientOptionsTest, BadOptionsAreRefused) {
   no_deadline.default_deadline = absl::ZeroDuration();
   EXPECT_TRUE(
       absl::IsInvalidArgument(RuntimeClient::Connect(no_deadline).status()));
+  for (const char* token : {"two words", "line\nbreak", "tab\t", "nul\x01"}) {
+    RuntimeClientOptions bad_token;
+    bad_token.static_addresses = {"127.0.0.1:7601"};
+    bad_token.auth_token = token;
+    const absl::Status status = RuntimeClient::Connect(bad_token).status();
+    EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
+    // The message does not echo the secret.
+    EXPECT_EQ(std::string(status.message()).find(token), std::string::npos)
+        << status;
+  }
 }
 
 TEST(RuntimeClientConnectTest, UnreachableCoordinatorIsUnavailable) {
@@ -515,6 +552,68 @@ TEST(RuntimeClientMembershipTest, FollowsTheGroupsMembership) {
   EXPECT_TRUE(
       absl::IsUnavailable(client.GetProfile(Profile("s"), once).status()));
   EXPECT_TRUE(absl::IsUnavailable(client.ServerFor("s").status()));
+}
+
+// The token goes on every call: ListMembers and WatchMembership to the
+// coordinator, and each call (and each retry) to the runtime servers.
+TEST(RuntimeClientAuthTest, TheTokenGoesOnEveryCall) {
+  FakeCoordinator coordinator;
+  std::vector<std::unique_ptr<FakeRuntime>> runtimes;
+  for (int i = 0; i < 2; ++i) {
+    runtimes.push_back(std::make_unique<FakeRuntime>(absl::StrCat("r", i)));
+    runtimes.back()->Start();
+    coordinator.Join(absl::StrCat("r", i), runtimes.back()->address());
+  }
+  RuntimeClientOptions options;
+  options.coordinator_address = coordinator.address();
+  options.group = "g";
+  options.auth_token = "s3cr3t-t0ken";
+  options.retry.initial_backoff = absl::Milliseconds(5);
+  absl::StatusOr<std::unique_ptr<RuntimeClient>> connected =
+      RuntimeClient::Connect(options);
+  ASSERT_TRUE(connected.ok()) << connected.status();
+  RuntimeClient& client = **connected;
+  // The session's first server fails, so the call is also sent again.
+  const std::string first = client.ServerFor("visit").value();
+  for (auto& runtime : runtimes) {
+    if (runtime->address() == first) {
+      runtime->set_failure(grpc::StatusCode::UNAVAILABLE);
+    }
+  }
+  CallInfo info;
+  ASSERT_TRUE(client.GetProfile(Profile("visit"), {}, &info).ok());
+  EXPECT_EQ(info.attempts, 2);
+  ASSERT_TRUE(client.GetVersion({}, {}, &info).ok());
+  ASSERT_TRUE(client.PostEvent(Event("visit")).ok());
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (coordinator.watch_requests().empty() && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  std::vector<std::string> seen = coordinator.authorizations();
+  ASSERT_EQ(seen.size(), 2u);  // ListMembers, then WatchMembership.
+  int runtime_calls = 0;
+  for (auto& runtime : runtimes) {
+    for (const std::string& authorization : runtime->authorizations()) {
+      seen.push_back(authorization);
+      ++runtime_calls;
+    }
+  }
+  EXPECT_GE(runtime_calls, 4);
+  for (const std::string& authorization : seen) {
+    EXPECT_EQ(authorization, "Bearer s3cr3t-t0ken");
+  }
+}
+
+TEST(RuntimeClientAuthTest, NoTokenNoMetadata) {
+  FakeRuntime runtime("r");
+  runtime.Start();
+  RuntimeClientOptions options;
+  options.static_addresses = {runtime.address()};
+  absl::StatusOr<std::unique_ptr<RuntimeClient>> client =
+      RuntimeClient::Connect(options);
+  ASSERT_TRUE(client.ok()) << client.status();
+  ASSERT_TRUE((*client)->GetProfile(Profile("visit")).ok());
+  EXPECT_EQ(runtime.authorizations(), std::vector<std::string>{""});
 }
 
 }  // namespace
