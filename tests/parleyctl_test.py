@@ -2,7 +2,8 @@
 servers run as processes on 127.0.0.1; the parleyctl binary runs as a
 subprocess against them, and its --json output is compared with the golden
 files in tools/parleyctl/testdata/ once volatile values (times, epochs,
-revisions, ports, treatment codes) are normalised.
+revisions, ports, treatment codes) are normalised. A second coordinator,
+with authorization on, checks --auth_token_file and the refusals' hints.
 
 To rewrite the golden files after an intended change:
   bazel test //tests:parleyctl_test \
@@ -461,6 +462,113 @@ class ParleyctlEndToEndTest(unittest.TestCase):
         self.assertIn("cache-1, cache-2", missing["error"]["hint"])
         # The tier still serves sessions.
         self.assertIn("Gold", self.ctl("session", "inspect", "ctl-visit")[0])
+
+
+class ParleyctlAuthTest(unittest.TestCase):
+    """parleyctl against a coordinator with authorization on: without a
+    token it exits 1 with a hint to pass --auth_token_file; with a reader's
+    token it reads but may not change; with an admin's it does both."""
+
+    ADMIN = "ctl-adm1n-token"
+    READER = "ctl-reader-token"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = parley_testing.scratch_dir("parleyctl_auth")
+        tokens = cls.write("tokens", f"# token principal roles\n"
+                           f"{cls.ADMIN} ops admin\n"
+                           f"{cls.READER} dashboards reader\n")
+        cls.admin_file = cls.write("admin.token", cls.ADMIN + "\n")
+        cls.reader_file = cls.write("reader.token", cls.READER + "\n")
+        cls.unknown_file = cls.write("unknown.token", "not-a-known-token\n")
+        cls.coordinator = parley_testing.ServerProcess(COORDINATOR, [
+            f"--data_dir={cls.dir}/coordinator", "--partitions=4",
+            f"--auth_tokens_file={tokens}"], cls.dir, "coordinator")
+        cls.coordinator.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.coordinator.stop()
+
+    @classmethod
+    def write(cls, name, text):
+        path = os.path.join(cls.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def ctl(self, *args, expect=0):
+        result = subprocess.run(
+            [PARLEYCTL, f"--coordinator={self.coordinator.address}",
+             "--timeout=20s"] + list(args), capture_output=True, text=True,
+            timeout=120)
+        self.assertEqual(result.returncode, expect,
+                         f"parleyctl {' '.join(args)} exited "
+                         f"{result.returncode}\nstdout: {result.stdout}\n"
+                         f"stderr: {result.stderr}")
+        return result.stdout, result.stderr
+
+    def test_without_a_token_the_hint_says_to_pass_one(self):
+        _, err = self.ctl("groups", "list", expect=1)
+        self.assertIn(f"parleyctl: the coordinator at "
+                      f"{self.coordinator.address} refused the call: no "
+                      f"credentials", err)
+        self.assertIn("hint: the server has authorization on: pass "
+                      "--auth_token_file with a token of role admin", err)
+        out, _ = self.ctl("groups", "create", "web", "--json", expect=1)
+        error = json.loads(out)["error"]
+        self.assertEqual(error["code"], "UNAUTHENTICATED")
+        self.assertEqual(error["exit_code"], 1)
+        self.assertIn("--auth_token_file", error["hint"])
+        # Runtime-side commands do not mistake it for a missing coordinator.
+        _, err = self.ctl("history", "export", expect=1)
+        self.assertIn("refused the call", err)
+        self.assertNotIn("127.0.0.1:7601", err)
+
+    def test_an_unknown_token_is_named_in_the_hint(self):
+        _, err = self.ctl("groups", "list",
+                          f"--auth_token_file={self.unknown_file}", expect=1)
+        self.assertIn("unknown bearer token", err)
+        self.assertIn(f"hint: the server does not know the token in "
+                      f"--auth_token_file ({self.unknown_file}); pass "
+                      f"--auth_token_file with a token of role admin", err)
+        self.assertNotIn("not-a-known-token", err)
+
+    def test_a_reader_reads_but_may_not_change(self):
+        self.ctl("groups", "list", f"--auth_token_file={self.reader_file}")
+        out, err = self.ctl("groups", "create", "by-reader", "--json",
+                            f"--auth_token_file={self.reader_file}", expect=1)
+        error = json.loads(out)["error"]
+        self.assertEqual(error["code"], "PERMISSION_DENIED")
+        self.assertIn("principal 'dashboards' may not call "
+                      "parley.v1.Coordinator/CreateGroup", error["message"])
+        self.assertIn("lacks the role this call needs; pass --auth_token_file "
+                      "with a token of role admin", err)
+
+    def test_an_admin_token_works(self):
+        created = json.loads(self.ctl(
+            "groups", "create", "ops-web", "--cache_type=LOCAL", "--json",
+            f"--auth_token_file={self.admin_file}")[0])
+        self.assertEqual(created["name"], "ops-web")
+        listed = json.loads(self.ctl(
+            "--auth_token_file", self.admin_file, "groups", "list",
+            "--json")[0])
+        self.assertIn("ops-web", [g["name"] for g in listed["groups"]])
+        self.ctl("config", "set", "app/banner", "spring",
+                 f"--auth_token_file={self.admin_file}")
+        out, _ = self.ctl("config", "get", "app/banner", "--raw",
+                          f"--auth_token_file={self.reader_file}")
+        self.assertEqual(out, "spring")
+
+    def test_an_unusable_token_file_is_a_usage_error(self):
+        empty = self.write("empty.token", "\n")
+        _, err = self.ctl("groups", "list", f"--auth_token_file={empty}",
+                          expect=2)
+        self.assertIn(f"--auth_token_file '{empty}' is empty", err)
+        missing = os.path.join(self.dir, "missing.token")
+        _, err = self.ctl("groups", "list", f"--auth_token_file={missing}",
+                          expect=2)
+        self.assertIn(f"cannot read --auth_token_file '{missing}'", err)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@ constexpr char kExitCodesHelp[] =
     "Exit codes:\n"
     "  0  success\n"
     "  1  the operation failed: the server refused it (NOT_FOUND,\n"
-    "     ALREADY_EXISTS, ABORTED, INVALID_ARGUMENT, ...) or its outcome is a\n"
+    "     ALREADY_EXISTS, ABORTED, INVALID_ARGUMENT, ...) or refused the\n"
+    "     caller (UNAUTHENTICATED, PERMISSION_DENIED), or its outcome is a\n"
     "     failure (rejected rows, unhealthy members)\n"
     "  2  usage error: unknown command or option, missing or malformed\n"
     "     argument, a file that cannot be read\n"
@@ -125,6 +126,33 @@ bool WantsHelp(const std::vector<std::string>& args) {
     }
   }
   return false;
+}
+
+// A call refused for its caller gets a hint on the token to pass.
+absl::Status WithAuthHint(absl::Status status, const GlobalOptions& options) {
+  const bool unauthenticated = absl::IsUnauthenticated(status);
+  if (!unauthenticated && !absl::IsPermissionDenied(status)) return status;
+  constexpr char kUseAdmin[] =
+      "pass --auth_token_file with a token of role admin (docs/security.md "
+      "lists what each call needs)";
+  std::string hint;
+  if (options.auth_token_file.empty()) {
+    hint = unauthenticated
+               ? absl::StrCat("the server has authorization on: ", kUseAdmin,
+                              "; over mutual TLS, a client certificate named "
+                              "in its --auth_admin_cert_names also does")
+               : kUseAdmin;
+  } else if (unauthenticated) {
+    hint = absl::StrCat(
+        "the server does not know the token in "
+        "--auth_token_file (",
+        options.auth_token_file, "); ", kUseAdmin);
+  } else {
+    hint = absl::StrCat("the token in --auth_token_file (",
+                        options.auth_token_file,
+                        ") lacks the role this call needs; ", kUseAdmin);
+  }
+  return WithHint(std::move(status), hint);
 }
 
 int Fail(const absl::Status& status, bool json, std::ostream& out,
@@ -301,6 +329,7 @@ int RunCli(const std::vector<std::string>& args,
     if (IsUsageError(status) && HintOf(status).empty()) {
       status = WithHint(status, see_help);
     }
+    status = WithAuthHint(std::move(status), context.options());
     return Fail(status, json, out, err);
   }
   return kExitOk;

@@ -1,5 +1,6 @@
 #include "tools/parleyctl/cli.h"
 
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -144,6 +145,54 @@ TEST(CliTest, AnUnreachableServerExitsThree) {
                                 "cannot reach the coordinator at 127.0.0.1:1"));
   EXPECT_TRUE(
       absl::StrContains(result.err, "hint: check that the coordinator"));
+}
+
+// --auth_token_file is read before any call: a file that cannot be read,
+// is empty or holds more than one word is a usage error naming the file,
+// and never shows the token.
+TEST(CliTest, AnUnusableTokenFileIsAUsageError) {
+  const std::string dir = ::testing::TempDir();
+  auto write = [&](const std::string& name, const std::string& text) {
+    const std::string path = dir + "/" + name;
+    std::ofstream(path, std::ios::trunc) << text;
+    return path;
+  };
+  const std::string missing = dir + "/no-such-token";
+  Result result = Cli({"--coordinator=127.0.0.1:1", "groups", "list",
+                       "--auth_token_file=" + missing});
+  EXPECT_EQ(result.code, kExitUsage);
+  EXPECT_TRUE(absl::StrContains(
+      result.err, "cannot read --auth_token_file '" + missing + "'"))
+      << result.err;
+
+  const std::string empty = write("empty.token", "\n");
+  result = Cli({"--coordinator=127.0.0.1:1", "--auth_token_file", empty,
+                "groups", "list"});
+  EXPECT_EQ(result.code, kExitUsage);
+  EXPECT_TRUE(absl::StrContains(result.err, "'" + empty + "' is empty"))
+      << result.err;
+
+  const std::string two = write("two.token", "s3cret-one\ns3cret-two\n");
+  result = Cli({"--coordinator=127.0.0.1:1", "--auth_token_file=" + two,
+                "groups", "list"});
+  EXPECT_EQ(result.code, kExitUsage);
+  EXPECT_TRUE(absl::StrContains(result.err, "line break")) << result.err;
+  EXPECT_FALSE(absl::StrContains(result.err, "s3cret")) << result.err;
+
+  result = Cli({"--auth_token_file=", "groups", "list"});
+  EXPECT_EQ(result.code, kExitUsage);
+  EXPECT_TRUE(absl::StrContains(result.err, "--auth_token_file is empty"))
+      << result.err;
+}
+
+// A good token file changes nothing about an unreachable server.
+TEST(CliTest, ATokenFileIsReadAndSent) {
+  const std::string path = ::testing::TempDir() + "/good.token";
+  std::ofstream(path, std::ios::trunc) << "t0ken\n";
+  const Result result = Cli({"--coordinator=127.0.0.1:1", "--timeout=5s",
+                             "--auth_token_file=" + path, "groups", "list"});
+  EXPECT_EQ(result.code, kExitUnreachable) << result.err;
+  EXPECT_TRUE(absl::StrContains(Cli({"--help"}).out, "--auth_token_file=FILE"));
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/support/channel_arguments.h"
 #include "proto/parley/v1/coordinator.grpc.pb.h"
+#include "services/common/auth/client_token.h"
+#include "services/common/auth/tokens.h"
 #include "tools/parleyctl/errors.h"
 #include "tools/parleyctl/health.h"
 
@@ -25,6 +27,10 @@ const std::vector<OptionSpec>& GlobalOptionSpecs() {
        ""},
       {"tls_cert_file", "FILE", "PEM client certificate for mutual TLS", ""},
       {"tls_key_file", "FILE", "PEM key of --tls_cert_file", ""},
+      {"auth_token_file", "FILE",
+       "a file holding a bearer token, sent on every call; needed when the "
+       "servers have authorization on (an admin token for changes)",
+       ""},
       {"help", "", "show help", ""},
   };
   return *specs;
@@ -43,6 +49,17 @@ absl::StatusOr<GlobalOptions> GlobalOptionsFromArgs(const ParsedArgs& args) {
   options.tls.ca_file = args.Get("tls_ca_file", "");
   options.tls.cert_file = args.Get("tls_cert_file", "");
   options.tls.key_file = args.Get("tls_key_file", "");
+  if (args.Has("auth_token_file")) {
+    options.auth_token_file = args.Get("auth_token_file", "");
+    if (options.auth_token_file.empty()) {
+      return UsageError(
+          "--auth_token_file is empty; give a FILE holding the token");
+    }
+    absl::StatusOr<std::string> token =
+        auth::ReadTokenFile(options.auth_token_file);
+    if (!token.ok()) return UsageError(token.status().message());
+    options.auth_token = *std::move(token);
+  }
   if (options.coordinator.empty()) {
     return UsageError("--coordinator is empty; give HOST:PORT");
   }
@@ -72,7 +89,11 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> Context::ChannelTo(
   // A separate connection per address, so a slow node does not hold others.
   arguments.SetInt("grpc.use_local_subchannel_pool", 1);
   std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateCustomChannel(address, *credentials, arguments);
+      options_.auth_token.empty()
+          ? grpc::CreateCustomChannel(address, *credentials, arguments)
+          : grpc::experimental::CreateCustomChannelWithInterceptors(
+                address, *credentials, arguments,
+                auth::TokenInterceptors(options_.auth_token));
   channels_[address] = channel;
   return channel;
 }
@@ -100,6 +121,10 @@ absl::StatusOr<Endpoint> Context::Runtime() {
     request.set_role(v1::RUNTIME_SERVER);
     absl::StatusOr<v1::MembershipView> view =
         coordinator->Call(&v1::Coordinator::Stub::ListMembers, request);
+    if (absl::IsUnauthenticated(view.status()) ||
+        absl::IsPermissionDenied(view.status())) {
+      return view.status();
+    }
     if (!view.ok()) {
       // No coordinator to ask: the local cluster's first runtime server.
       runtime_address_ = kFallbackRuntime;

@@ -27,6 +27,10 @@ struct GlobalOptions {
   bool json = false;
   absl::Duration timeout = absl::Seconds(10);
   TlsFiles tls;
+  // --auth_token_file, and the token read from it (sent on every call as
+  // "authorization: Bearer <token>"); both empty without the option.
+  std::string auth_token_file;
+  std::string auth_token;
 };
 
 // The runtime server used when the coordinator names none.
@@ -35,8 +39,9 @@ inline constexpr char kFallbackRuntime[] = "127.0.0.1:7601";
 // The global options' specs, for parsing and help.
 const std::vector<OptionSpec>& GlobalOptionSpecs();
 
-// Reads the global options from parsed arguments (usage errors for bad
-// values).
+// Reads the global options from parsed arguments, and the token of
+// --auth_token_file (usage errors for bad values and for a token file that
+// is unreadable, empty or not one token).
 absl::StatusOr<GlobalOptions> GlobalOptionsFromArgs(const ParsedArgs& args);
 
 // What a running command has: its arguments, the global options, the
@@ -67,7 +72,8 @@ class Context {
   // Any server by address, e.g. a cache node.
   absl::StatusOr<Endpoint> Server(const std::string& role,
                                   const std::string& address);
-  // A channel to `address` with the TLS options (shared per address).
+  // A channel to `address` with the TLS options and the token (shared per
+  // address).
   absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelTo(
       const std::string& address);
 

@@ -29,9 +29,11 @@ absl::Status Endpoint::Describe(const grpc::Status& status) const {
               absl::FormatDuration(timeout_))),
           "retry, or allow more time with --timeout (e.g. --timeout=60s)");
     case grpc::StatusCode::UNAUTHENTICATED:
-      return WithHint(plain,
-                      "check --tls_ca_file, --tls_cert_file and "
-                      "--tls_key_file against the server's TLS setup");
+    case grpc::StatusCode::PERMISSION_DENIED:
+      // The hint depends on --auth_token_file: RunCli adds it.
+      return absl::Status(plain.code(),
+                          absl::StrCat("the ", role_, " at ", address_,
+                                       " refused the call: ", plain.message()));
     default:
       return plain;
   }

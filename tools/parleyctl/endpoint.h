@@ -49,7 +49,8 @@ class Endpoint {
   }
 
   // The status of a failed call, saying which server failed; an
-  // unreachable server gets a hint on what to check.
+  // unreachable server gets a hint on what to check. (A refused caller's
+  // hint, which depends on --auth_token_file, is RunCli's.)
   absl::Status Describe(const grpc::Status& status) const;
 
   // Sets a deadline `timeout` from now (none for an infinite duration).

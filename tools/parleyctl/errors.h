@@ -12,8 +12,9 @@ namespace parley::parleyctl {
 enum ExitCode : int {
   kExitOk = 0,
   // The operation failed: the server refused it (NOT_FOUND, ALREADY_EXISTS,
-  // ABORTED, INVALID_ARGUMENT...), or the result is a failure (rejected
-  // rows, unhealthy members).
+  // ABORTED, INVALID_ARGUMENT...) or its caller (UNAUTHENTICATED,
+  // PERMISSION_DENIED), or the result is a failure (rejected rows,
+  // unhealthy members).
   kExitFailed = 1,
   // The command line is wrong: unknown command or option, missing or
   // malformed argument, a file that cannot be read.
