@@ -6,7 +6,7 @@ Three checks on what `kubectl kustomize OVERLAY` renders:
     the Kubernetes 1.32 JSON schemas; a kind/apiVersion without a schema file
     (a removed beta API, a typo) fails;
   - invariants: probes, resources, security contexts, PDBs, selectors,
-    ports and flags agree (check_invariants below lists them);
+    ports, mounts and flags agree (check_invariants below lists them);
   - the overlay renders at all.
 
 By hand, from the repository root:
@@ -41,6 +41,11 @@ MIN_KUBECTL_MINOR = 27
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 PROBES = ("startupProbe", "livenessProbe", "readinessProbe")
+# Flags naming a file the server reads at start (or re-reads): with a
+# read-only root filesystem it must come from a mounted volume.
+FILE_FLAGS = ("tls_cert_file", "tls_key_file", "tls_ca_file",
+              "auth_tokens_file", "auth_token_file")
+CERT_NAME_FLAGS = ("auth_admin_cert_names", "auth_node_cert_names")
 
 
 class Unavailable(Exception):
@@ -322,6 +327,17 @@ def parse_flags(args):
     return flags
 
 
+def expanded_flags(container, objects):
+    """{flag: value} of a container's command and args with $(VAR)
+    expanded from its env and the rendered ConfigMaps in `objects`."""
+    config_maps = {name_of(o): o.get("data") or {} for o in objects
+                   if o.get("kind") == "ConfigMap"}
+    env = _Env(container, config_maps, [], "")
+    return parse_flags([env.expand(str(a)) for a in
+                        (container.get("command") or []) +
+                        (container.get("args") or [])])
+
+
 def port_of_address(address):
     _, _, port = address.rpartition(":")
     return int(port) if port.isdigit() else None
@@ -435,7 +451,93 @@ def _check_container(workload, container, config_maps, problems):
         if listen_port is not None and target != listen_port:
             problems.append(f"{where}: {name} targets port {target}, not the "
                             f"gRPC port {listen_port}")
+
+    _check_mounts(workload, container, flags, problems, where)
     return flags
+
+
+def _check_mounts(workload, container, flags, problems, where):
+    """Every mount names a volume; Secrets are mounted read-only and whole
+    (a subPath mount never sees an update of the Secret, so a rotated token
+    would not arrive); every file flag names a file a mount provides."""
+    volumes = {v.get("name"): v for v in pod_spec(workload).get("volumes")
+               or []}
+    claims = {(t.get("metadata") or {}).get("name") for t in
+              (workload.get("spec") or {}).get("volumeClaimTemplates") or []}
+    mounts = container.get("volumeMounts") or []
+    for mount in mounts:
+        name = mount.get("name")
+        volume = volumes.get(name)
+        if volume is None:
+            if name not in claims:
+                problems.append(f"{where}: volumeMount '{name}' names no "
+                                "volume of the pod")
+            continue
+        if "secret" in volume:
+            if mount.get("readOnly") is not True:
+                problems.append(f"{where}: Secret volume '{name}' is mounted "
+                                "without readOnly: true")
+            if mount.get("subPath") or mount.get("subPathExpr"):
+                problems.append(f"{where}: Secret volume '{name}' is mounted "
+                                "with subPath, which never sees an update of "
+                                "the Secret")
+    for flag in FILE_FLAGS:
+        path = flags.get(flag)
+        if not path:
+            continue
+        # The mount whose path is the longest prefix of the file's.
+        best = None
+        for mount in mounts:
+            root = str(mount.get("mountPath", "")).rstrip("/")
+            if path.startswith(root + "/") and (
+                    best is None or len(root) > len(best[0])):
+                best = (root, mount)
+        if best is None:
+            problems.append(f"{where}: --{flag}={path} is not under any "
+                            "volumeMount (the root filesystem is the "
+                            "image's)")
+            continue
+        root, mount = best
+        volume = volumes.get(mount.get("name")) or {}
+        source = volume.get("secret") or volume.get("configMap")
+        if source is None or mount.get("subPath"):
+            continue
+        items = source.get("items")
+        relative = path[len(root) + 1:]
+        if items is not None and relative not in [
+                i.get("path") for i in items]:
+            problems.append(f"{where}: --{flag}={path}: volume "
+                            f"'{mount.get('name')}' at {root} projects only "
+                            f"{sorted(i.get('path') for i in items)}")
+
+
+def _check_authorization(servers, problems):
+    """Authorization is all or nothing within a namespace: a server that
+    checks tokens refuses members that send none, and a server that does
+    not check lets anyone in. `servers` holds (workload, container name,
+    flags) of every container with --listen."""
+    by_namespace = {}
+    for server in servers:
+        by_namespace.setdefault(namespace_of(server[0]), []).append(server)
+    for group in by_namespace.values():
+        checking = [s for s in group if s[2].get("auth_tokens_file")]
+        for workload, name, flags in group:
+            where = f"{describe(workload)} container {name}"
+            if not flags.get("auth_tokens_file"):
+                for flag in CERT_NAME_FLAGS:
+                    if flags.get(flag):
+                        problems.append(f"{where}: --{flag} without "
+                                        "--auth_tokens_file (the server "
+                                        "refuses to start)")
+                if checking:
+                    problems.append(
+                        f"{where}: no --auth_tokens_file while "
+                        f"{describe(checking[0][0])} checks tokens: turn "
+                        "authorization on in every server or in none")
+            elif flags.get("coordinator") and not flags.get("auth_token_file"):
+                problems.append(f"{where}: calls the coordinator without "
+                                "--auth_token_file while authorization is "
+                                "on: its calls would be refused")
 
 
 def check_invariants(objects):
@@ -449,6 +551,13 @@ def check_invariants(objects):
       port and 'metrics' is --metrics_port (with matching prometheus.io
       annotations); every probe targets the gRPC port (grpc, or tcpSocket
       when --tls_cert_file is set);
+    - every volumeMount names a volume; every Secret is mounted read-only
+      and without subPath; every file flag (--tls_*_file,
+      --auth_tokens_file, --auth_token_file) names a file that a mount
+      provides (a projected key, when the volume lists items);
+    - authorization is on in every server of a namespace or in none; where
+      it is on, every member (a container with --coordinator) sends an
+      --auth_token_file; certificate names only with --auth_tokens_file;
     - every StatefulSet has a PodDisruptionBudget selecting its pods, and a
       serviceName naming a rendered Service; an address advertised under a
       Service's DNS name needs that Service headless with
@@ -476,6 +585,8 @@ def check_invariants(objects):
         return [p for c in pod_spec(workload).get("containers") or []
                 for p in c.get("ports") or []]
 
+    servers = []
+
     for workload in workloads:
         if not selector_matches((workload.get("spec") or {}).get("selector"),
                                 template_labels(workload)):
@@ -488,6 +599,8 @@ def check_invariants(objects):
             flags = _check_container(workload, container, config_maps,
                                      problems)
             _check_advertised_name(workload, flags, services, problems)
+            if "listen" in flags:
+                servers.append((workload, container.get("name"), flags))
 
         namespace = namespace_of(workload)
         if workload.get("kind") == "StatefulSet":
@@ -509,6 +622,8 @@ def check_invariants(objects):
                        for p in policies):
                 problems.append(f"{describe(workload)}: no NetworkPolicy "
                                 f"isolates its pods for {policy_type}")
+
+    _check_authorization(servers, problems)
 
     for service in services:
         spec = service.get("spec") or {}

@@ -130,6 +130,36 @@ def main_container(objects, kind, name):
         "containers"][0]
 
 
+def add_secret(objects, kind, name, volume, path, items=None,
+               read_only=True):
+    """Mounts a Secret volume into a workload's main container."""
+    secret = {"secretName": f"secret-{volume}"}
+    if items is not None:
+        secret["items"] = [{"key": i, "path": i} for i in items]
+    spec = get(objects, kind, name)["spec"]["template"]["spec"]
+    spec.setdefault("volumes", []).append({"name": volume, "secret": secret})
+    mount = {"name": volume, "mountPath": path}
+    if read_only:
+        mount["readOnly"] = True
+    spec["containers"][0].setdefault("volumeMounts", []).append(mount)
+    return mount
+
+
+def turn_authorization_on(objects):
+    """--auth_tokens_file on both servers, a token for the one that calls
+    the coordinator (db), the files from a Secret."""
+    db = main_container(objects, "StatefulSet", "db")
+    db["args"] += ["--coordinator=coordinator:7400",
+                   "--auth_tokens_file=/etc/auth/tokens",
+                   "--auth_token_file=/etc/auth/node.token"]
+    add_secret(objects, "StatefulSet", "db", "auth", "/etc/auth",
+               ["tokens", "node.token"])
+    main_container(objects, "Deployment", "web")["args"].append(
+        "--auth_tokens_file=/etc/auth/tokens")
+    add_secret(objects, "Deployment", "web", "auth", "/etc/auth/",
+               ["tokens"])
+
+
 class Invariants(unittest.TestCase):
     def setUp(self):
         self.objects = valid_objects()
@@ -173,6 +203,7 @@ class Invariants(unittest.TestCase):
     def test_tls_needs_tcp_probes_on_the_grpc_port(self):
         web = main_container(self.objects, "Deployment", "web")
         web["args"].append("--tls_cert_file=/etc/tls/tls.crt")
+        add_secret(self.objects, "Deployment", "web", "tls", "/etc/tls")
         self.assertProblem("readinessProbe is a gRPC probe but the server "
                            "speaks TLS")
         for probe in ("livenessProbe", "readinessProbe"):
@@ -342,6 +373,110 @@ class Invariants(unittest.TestCase):
             "ports"][0]["port"] = 7600
         self.assertProblem("NetworkPolicy ns/web: port 7600 is not a port")
 
+    def test_secret_mounted_read_only(self):
+        mount = add_secret(self.objects, "Deployment", "web", "certs",
+                           "/etc/certs", read_only=False)
+        self.assertProblem("container web: Secret volume 'certs' is mounted "
+                           "without readOnly: true")
+        mount["readOnly"] = False
+        self.assertProblem("without readOnly: true")
+        mount["readOnly"] = True
+        self.assertEqual(self.problems(), [])
+
+    def test_secret_mounted_with_sub_path(self):
+        mount = add_secret(self.objects, "Deployment", "web", "certs",
+                           "/etc/certs/tls.crt")
+        mount["subPath"] = "tls.crt"
+        self.assertProblem("Secret volume 'certs' is mounted with subPath, "
+                           "which never sees an update")
+
+    def test_mount_of_a_missing_volume(self):
+        add_secret(self.objects, "Deployment", "web", "certs", "/etc/certs")
+        get(self.objects, "Deployment", "web")["spec"]["template"]["spec"][
+            "volumes"] = []
+        self.assertProblem("container web: volumeMount 'certs' names no "
+                           "volume of the pod")
+
+    def test_volume_claim_template_is_a_volume(self):
+        get(self.objects, "StatefulSet", "db")["spec"][
+            "volumeClaimTemplates"] = [{"metadata": {"name": "data"}}]
+        main_container(self.objects, "StatefulSet", "db")[
+            "volumeMounts"] = [{"name": "data", "mountPath": "/var/lib/db"}]
+        self.assertEqual(self.problems(), [])
+
+    def test_file_flag_outside_every_mount(self):
+        main_container(self.objects, "Deployment", "web")["args"].append(
+            "--tls_ca_file=/etc/tls/ca.crt")
+        self.assertProblem("container web: --tls_ca_file=/etc/tls/ca.crt is "
+                           "not under any volumeMount")
+        # A mount at /etc/tl is not a prefix of the folder /etc/tls.
+        add_secret(self.objects, "Deployment", "web", "tl", "/etc/tl")
+        self.assertProblem("--tls_ca_file=/etc/tls/ca.crt is not under")
+        add_secret(self.objects, "Deployment", "web", "tls", "/etc/tls")
+        self.assertEqual(self.problems(), [])
+
+    def test_file_flag_needs_a_projected_key(self):
+        turn_authorization_on(self.objects)
+        self.assertEqual(self.problems(), [])
+        get(self.objects, "StatefulSet", "db")["spec"]["template"]["spec"][
+            "volumes"][0]["secret"]["items"].pop()
+        self.assertProblem("StatefulSet ns/db container db: "
+                           "--auth_token_file=/etc/auth/node.token: volume "
+                           "'auth' at /etc/auth projects only ['tokens']")
+
+    def test_file_flag_from_the_config_map(self):
+        get(self.objects, "ConfigMap", "flags-abc123")["data"][
+            "TOKENS"] = "/etc/auth/tokens"
+        main_container(self.objects, "Deployment", "web")["args"].append(
+            "--auth_token_file=$(TOKENS)")
+        self.assertProblem("--auth_token_file=/etc/auth/tokens is not under")
+
+    def test_empty_file_flags_need_no_mount(self):
+        main_container(self.objects, "Deployment", "web")["args"] += [
+            "--auth_tokens_file=", "--auth_token_file=",
+            "--auth_admin_cert_names=", "--tls_key_file="]
+        self.assertEqual(self.problems(), [])
+
+    def test_authorization_in_every_server_or_none(self):
+        turn_authorization_on(self.objects)
+        web = main_container(self.objects, "Deployment", "web")
+        web["args"].remove("--auth_tokens_file=/etc/auth/tokens")
+        web["args"].append("--auth_tokens_file=")
+        self.assertProblem("Deployment ns/web container web: no "
+                           "--auth_tokens_file while StatefulSet ns/db "
+                           "checks tokens")
+
+    def test_authorization_per_namespace(self):
+        turn_authorization_on(self.objects)
+        main_container(self.objects, "Deployment", "web")["args"].remove(
+            "--auth_tokens_file=/etc/auth/tokens")
+        for obj in self.objects:
+            if obj["kind"] in ("Deployment", "Service",
+                               "HorizontalPodAutoscaler"):
+                obj["metadata"]["namespace"] = "other"
+        problems = self.problems()
+        self.assertFalse([p for p in problems if "turn authorization on" in
+                          p], problems)
+
+    def test_member_without_token(self):
+        turn_authorization_on(self.objects)
+        main_container(self.objects, "StatefulSet", "db")["args"].remove(
+            "--auth_token_file=/etc/auth/node.token")
+        self.assertProblem("StatefulSet ns/db container db: calls the "
+                           "coordinator without --auth_token_file")
+
+    def test_cert_names_need_a_tokens_file(self):
+        web = main_container(self.objects, "Deployment", "web")
+        web["args"].append("--auth_node_cert_names=parley-node")
+        self.assertProblem("container web: --auth_node_cert_names without "
+                           "--auth_tokens_file")
+        web["args"].append("--auth_tokens_file=/etc/auth/tokens")
+        add_secret(self.objects, "Deployment", "web", "auth", "/etc/auth")
+        main_container(self.objects, "StatefulSet", "db")["args"].append(
+            "--auth_tokens_file=/etc/auth/tokens")
+        add_secret(self.objects, "StatefulSet", "db", "auth", "/etc/auth")
+        self.assertEqual(self.problems(), [])
+
     def test_selector_expressions(self):
         match = manifest_checks.selector_matches
         labels = {"app": "db", "tier": "cache"}
@@ -397,6 +532,72 @@ class RenderedMutations(unittest.TestCase):
         problems = manifest_checks.check_invariants(broken)
         self.assertTrue(any("$(PARLEY_COORDINATOR)" in p for p in problems),
                         problems)
+
+
+class RenderedAuthMutations(unittest.TestCase):
+    """The real prod-secure overlay passes, and fails once its auth mounts
+    or values drift."""
+
+    def setUp(self):
+        try:
+            kubectl = manifest_checks.find_kubectl()
+        except manifest_checks.Unavailable as reason:
+            self.skipTest(str(reason))
+        tree = manifest_checks.copy_tree(
+            manifest_checks.manifests_dir(),
+            os.path.join(os.environ.get("TEST_TMPDIR") or tempfile.mkdtemp(),
+                         "auth-mutations"))
+        self.objects = manifest_checks.render(
+            kubectl, os.path.join(tree, "overlays", "prod-secure"))
+        self.assertEqual(manifest_checks.check_invariants(self.objects), [])
+
+    def auth_mount(self, objects, kind, name):
+        return [m for m in main_container(objects, kind, name)[
+            "volumeMounts"] if m["name"] == "auth"][0]
+
+    def test_writable_auth_mount_fails(self):
+        broken = copy.deepcopy(self.objects)
+        del self.auth_mount(broken, "Deployment", "parley-runtime")[
+            "readOnly"]
+        self.assertIn("Deployment parley/parley-runtime container runtime: "
+                      "Secret volume 'auth' is mounted without readOnly: "
+                      "true", manifest_checks.check_invariants(broken))
+
+    def test_token_file_not_projected_fails(self):
+        broken = copy.deepcopy(self.objects)
+        config = [o for o in broken if o["kind"] == "ConfigMap"][0]
+        config["data"]["PARLEY_AUTH_RUNTIME_TOKEN_FILE"] = \
+            "/etc/parley/auth/node.token"
+        problems = manifest_checks.check_invariants(broken)
+        self.assertTrue(any(
+            "container runtime: --auth_token_file=/etc/parley/auth/node.token"
+            ": volume 'auth' at /etc/parley/auth projects only "
+            "['runtime.token', 'tokens']" in p for p in problems), problems)
+
+    def test_missing_auth_volume_fails(self):
+        broken = copy.deepcopy(self.objects)
+        spec = get(broken, "StatefulSet", "parley-coordinator")["spec"][
+            "template"]["spec"]
+        spec["volumes"] = [v for v in spec["volumes"] if v["name"] != "auth"]
+        spec["containers"][0]["volumeMounts"] = [
+            m for m in spec["containers"][0]["volumeMounts"]
+            if m["name"] != "auth"]
+        problems = manifest_checks.check_invariants(broken)
+        self.assertTrue(any(
+            "container coordinator: --auth_tokens_file=/etc/parley/auth/"
+            "tokens is not under any volumeMount" in p for p in problems),
+            problems)
+
+    def test_member_without_token_fails(self):
+        broken = copy.deepcopy(self.objects)
+        args = main_container(broken, "StatefulSet", "parley-cache-node")[
+            "args"]
+        args.remove("--auth_token_file=$(PARLEY_AUTH_NODE_TOKEN_FILE)")
+        self.assertIn("StatefulSet parley/parley-cache-node container "
+                      "cache-node: calls the coordinator without "
+                      "--auth_token_file while authorization is on: its "
+                      "calls would be refused",
+                      manifest_checks.check_invariants(broken))
 
 
 class Schemas(unittest.TestCase):

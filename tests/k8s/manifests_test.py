@@ -6,6 +6,7 @@ Skips (reported as skipped in the JUnit XML) where kubectl (1.27+) or the
 schema folder is missing; see manifest_checks.py for how both are found.
 """
 
+import copy
 import os
 import sys
 import tempfile
@@ -17,7 +18,20 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 import manifest_checks  # noqa: E402
 import parley_testing  # noqa: E402
 
-EXPECTED_OVERLAYS = ("dev", "prod", "prod-tls")
+EXPECTED_OVERLAYS = ("dev", "prod", "prod-tls", "prod-secure")
+SERVERS = (("StatefulSet", "parley-coordinator"),
+           ("StatefulSet", "parley-cache-node"),
+           ("Deployment", "parley-runtime"))
+AUTH_KEYS = ("PARLEY_AUTH_TOKENS_FILE", "PARLEY_AUTH_ADMIN_CERT_NAMES",
+             "PARLEY_AUTH_NODE_CERT_NAMES", "PARLEY_AUTH_NODE_TOKEN_FILE",
+             "PARLEY_AUTH_RUNTIME_TOKEN_FILE")
+# The Secret keys each server's pod gets from components/auth, and the
+# token file it sends (None: it calls no other server).
+AUTH_ITEMS = {"parley-coordinator": (["tokens"], None),
+              "parley-cache-node": (["tokens", "node.token"],
+                                    "/etc/parley/auth/node.token"),
+              "parley-runtime": (["tokens", "runtime.token"],
+                                 "/etc/parley/auth/runtime.token")}
 
 
 def find(objects, kind, name):
@@ -36,6 +50,25 @@ def flags(workload):
     return manifest_checks.parse_flags(container(workload)["args"])
 
 
+def config_map(objects):
+    maps = [o for o in objects if o["kind"] == "ConfigMap"]
+    if len(maps) != 1:
+        raise AssertionError(f"{len(maps)} ConfigMaps")
+    return maps[0]
+
+
+def volume(workload, name):
+    found = [v for v in workload["spec"]["template"]["spec"]["volumes"]
+             if v["name"] == name]
+    return found[0] if found else None
+
+
+def mount(workload, name):
+    found = [m for m in container(workload).get("volumeMounts", [])
+             if m["name"] == name]
+    return found[0] if found else None
+
+
 class RenderedOverlays(unittest.TestCase):
     rendered = {}
     skip_reason = None
@@ -52,6 +85,16 @@ class RenderedOverlays(unittest.TestCase):
                                          os.path.join(base, "k8s"))
         for name, directory in manifest_checks.overlays(tree).items():
             cls.rendered[name] = manifest_checks.render(kubectl, directory)
+        # components/auth on a plaintext overlay, where the kubelet's gRPC
+        # probes stay (grpc.health.v1 is not checked by the servers).
+        extra = os.path.join(tree, "test-overlays", "dev-auth")
+        os.makedirs(extra)
+        with open(os.path.join(extra, "kustomization.yaml"), "w") as f:
+            f.write("apiVersion: kustomize.config.k8s.io/v1beta1\n"
+                    "kind: Kustomization\n"
+                    "resources: [../../overlays/dev]\n"
+                    "components: [../../components/auth]\n")
+        cls.rendered["dev+auth"] = manifest_checks.render(kubectl, extra)
 
     def objects(self, overlay):
         if self.skip_reason:
@@ -121,6 +164,122 @@ class RenderedOverlays(unittest.TestCase):
                          "/etc/parley/tls/ca.crt")
         # No Secret is rendered: an apply must not overwrite the real one.
         self.assertFalse([o for o in objects if o["kind"] == "Secret"])
+
+    def assert_authorization_on(self, objects):
+        data = config_map(objects)["data"]
+        self.assertEqual(data["PARLEY_AUTH_TOKENS_FILE"],
+                         "/etc/parley/auth/tokens")
+        self.assertEqual(data["PARLEY_AUTH_NODE_TOKEN_FILE"],
+                         "/etc/parley/auth/node.token")
+        self.assertEqual(data["PARLEY_AUTH_RUNTIME_TOKEN_FILE"],
+                         "/etc/parley/auth/runtime.token")
+        # One certificate for every pod (components/tls): naming it would
+        # make every runtime server admin or node.
+        self.assertEqual(data["PARLEY_AUTH_ADMIN_CERT_NAMES"], "")
+        self.assertEqual(data["PARLEY_AUTH_NODE_CERT_NAMES"], "")
+        for kind, name in SERVERS:
+            workload = find(objects, kind, name)
+            keys, token_file = AUTH_ITEMS[name]
+            self.assertEqual(volume(workload, "auth"), {
+                "name": "auth", "secret": {
+                    "secretName": "parley-auth",
+                    "items": [{"key": k, "path": k} for k in keys]}}, name)
+            self.assertEqual(mount(workload, "auth"), {
+                "name": "auth", "mountPath": "/etc/parley/auth",
+                "readOnly": True}, name)
+            expanded = manifest_checks.expanded_flags(container(workload),
+                                                      objects)
+            self.assertEqual(expanded["auth_tokens_file"],
+                             "/etc/parley/auth/tokens", name)
+            self.assertEqual(expanded.get("auth_token_file"), token_file,
+                             name)
+            for flag in manifest_checks.CERT_NAME_FLAGS:
+                self.assertEqual(expanded[flag], "", name)
+        # No Secret is rendered: an apply must not overwrite the real one.
+        self.assertFalse([o for o in objects if o["kind"] == "Secret"])
+
+    def test_prod_secure_shape(self):
+        objects = self.objects("prod-secure")
+        self.assertEqual(len(objects), 18)
+        self.assert_authorization_on(objects)
+        for kind, name in SERVERS:
+            workload = find(objects, kind, name)
+            self.assertEqual(mount(workload, "tls")["mountPath"],
+                             "/etc/parley/tls")
+            for probe in manifest_checks.PROBES:
+                self.assertEqual(container(workload)[probe]["tcpSocket"],
+                                 {"port": "grpc"})
+
+    def test_prod_secure_is_prod_tls_plus_auth(self):
+        """Nothing but the auth pieces differs: same objects, same
+        NetworkPolicies, same args (the values come from the ConfigMap)."""
+        secure = copy.deepcopy(self.objects("prod-secure"))
+        tls = self.objects("prod-tls")
+        config = config_map(secure)
+        config["metadata"]["name"] = config_map(tls)["metadata"]["name"]
+        for key in AUTH_KEYS:
+            config["data"][key] = ""
+        for workload in secure:
+            if workload["kind"] not in manifest_checks.WORKLOAD_KINDS:
+                continue
+            spec = workload["spec"]["template"]["spec"]
+            spec["volumes"].remove(volume(workload, "auth"))
+            main = container(workload)
+            main["volumeMounts"].remove(mount(workload, "auth"))
+            main["envFrom"][0]["configMapRef"]["name"] = \
+                config["metadata"]["name"]
+        self.assertEqual(secure, tls)
+
+    def test_auth_component_keeps_grpc_probes_on_plaintext(self):
+        objects = self.objects("dev+auth")
+        self.assert_authorization_on(objects)
+        for kind, name in SERVERS:
+            for probe in manifest_checks.PROBES:
+                self.assertIn("grpc", container(find(objects, kind,
+                                                     name))[probe])
+        problems = manifest_checks.check_invariants(objects)
+        try:
+            problems += manifest_checks.SchemaValidator(
+                manifest_checks.schema_dir()).problems(objects)
+        except manifest_checks.Unavailable:
+            pass  # the invariants still count; test_*_schemas says why
+        self.assertEqual(problems, [], "\n".join(problems))
+
+    def test_authorization_is_off_without_the_component(self):
+        for overlay in ("dev", "prod", "prod-tls"):
+            objects = self.objects(overlay)
+            data = config_map(objects)["data"]
+            self.assertEqual({k: data[k] for k in AUTH_KEYS},
+                             dict.fromkeys(AUTH_KEYS, ""), overlay)
+            for kind, name in SERVERS:
+                workload = find(objects, kind, name)
+                self.assertIsNone(volume(workload, "auth"), overlay)
+                expanded = manifest_checks.expanded_flags(
+                    container(workload), objects)
+                self.assertEqual(expanded["auth_tokens_file"], "", overlay)
+
+    def test_every_server_takes_the_auth_flags(self):
+        """Every overlay passes the auth flags from the ConfigMap, so the
+        component only changes values and mounts."""
+        for overlay in EXPECTED_OVERLAYS:
+            objects = self.objects(overlay)
+            for kind, name in SERVERS:
+                args = container(find(objects, kind, name))["args"]
+                for flag, key in (
+                        ("auth_tokens_file", "TOKENS_FILE"),
+                        ("auth_admin_cert_names", "ADMIN_CERT_NAMES"),
+                        ("auth_node_cert_names", "NODE_CERT_NAMES")):
+                    self.assertIn(f"--{flag}=$(PARLEY_AUTH_{key})", args,
+                                  f"{overlay} {name}")
+            self.assertIn("--auth_token_file=$(PARLEY_AUTH_NODE_TOKEN_FILE)",
+                          container(find(objects, "StatefulSet",
+                                         "parley-cache-node"))["args"])
+            self.assertIn(
+                "--auth_token_file=$(PARLEY_AUTH_RUNTIME_TOKEN_FILE)",
+                container(find(objects, "Deployment",
+                               "parley-runtime"))["args"])
+            self.assertNotIn("auth_token_file", flags(find(
+                objects, "StatefulSet", "parley-coordinator")))
 
     def test_cache_nodes_have_stable_identities(self):
         for overlay in EXPECTED_OVERLAYS:
