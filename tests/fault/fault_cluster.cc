@@ -1,5 +1,6 @@
 #include "tests/fault/fault_cluster.h"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -50,19 +51,23 @@ std::string Tail(const std::string& log) {
   return log.size() > 3000 ? log.substr(log.size() - 3000) : log;
 }
 
-// A port free right now on 127.0.0.1 (the kernel's pick for port 0).
-absl::StatusOr<int> FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return absl::InternalError("socket() failed");
+// A port free right now on `host`, an IPv4 address (the kernel's pick for
+// port 0).
+absl::StatusOr<int> FreePort(const std::string& host) {
   sockaddr_in address{};
   address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (inet_pton(AF_INET, host.c_str(), &address.sin_addr) != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not an IPv4 address: ", host));
+  }
   address.sin_port = 0;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return absl::InternalError("socket() failed");
   socklen_t length = sizeof(address);
   if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
       getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
     close(fd);
-    return absl::InternalError("bind() to 127.0.0.1:0 failed");
+    return absl::InternalError(absl::StrCat("bind() to ", host, ":0 failed"));
   }
   close(fd);
   return ntohs(address.sin_port);
@@ -98,7 +103,7 @@ bool WaitServing(const std::string& address, absl::Duration timeout) {
 absl::StatusOr<std::unique_ptr<FaultCluster>> FaultCluster::Start(
     const std::string& dir, Options options) {
   std::unique_ptr<FaultCluster> cluster(new FaultCluster(dir, options));
-  absl::StatusOr<int> port = FreePort();
+  absl::StatusOr<int> port = FreePort(options.listen_host);
   if (!port.ok()) return port.status();
   cluster->coordinator_port_ = *port;
   if (absl::Status s = cluster->SpawnCoordinator(); !s.ok()) return s;
@@ -133,7 +138,8 @@ absl::Status FaultCluster::SpawnCoordinator() {
           testing::RunfilePath(kCoordinator),
           {absl::StrCat("--data_dir=", dir_, "/coordinator"),
            absl::StrCat("--partitions=", options_.partitions),
-           absl::StrCat("--listen=127.0.0.1:", coordinator_port_),
+           absl::StrCat("--listen=", options_.listen_host, ":",
+                        coordinator_port_),
            absl::StrCat("--port_file=", port_file)},
           absl::StrCat(dir_, "/coordinator.log"));
   if (!process.ok()) return process.status();
@@ -153,7 +159,46 @@ absl::Status FaultCluster::SpawnCoordinator() {
 }
 
 std::string FaultCluster::coordinator_address() const {
-  return absl::StrCat("127.0.0.1:", coordinator_port_);
+  return absl::StrCat(options_.listen_host, ":", coordinator_port_);
+}
+
+std::string FaultCluster::Server::address() const {
+  return absl::StrCat(host, ":", port);
+}
+
+absl::StatusOr<FaultCluster::Server> FaultCluster::StartServer(
+    const std::vector<std::string>& command_prefix, const std::string& binary,
+    std::vector<std::string> args, const std::string& host,
+    const std::string& name) {
+  const std::string port_file = absl::StrCat(dir_, "/", name, ".port");
+  std::filesystem::remove(port_file);
+  args.push_back(absl::StrCat("--listen=", host, ":0"));
+  args.push_back(absl::StrCat("--port_file=", port_file));
+  std::string program = binary;
+  if (!command_prefix.empty()) {
+    program = command_prefix.front();
+    std::vector<std::string> full(command_prefix.begin() + 1,
+                                  command_prefix.end());
+    full.push_back(binary);
+    full.insert(full.end(), args.begin(), args.end());
+    args = std::move(full);
+  }
+  absl::StatusOr<std::unique_ptr<testing::ChildProcess>> process =
+      testing::ChildProcess::Spawn(program, args,
+                                   absl::StrCat(dir_, "/", name, ".log"));
+  if (!process.ok()) return process.status();
+  absl::StatusOr<int> port =
+      testing::WaitForPortFile(port_file, absl::Seconds(20));
+  if (!port.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat(name, " did not start: ", port.status().message(), "\n",
+                     (*process)->Log()));
+  }
+  Server server;
+  server.process = std::move(*process);
+  server.host = host;
+  server.port = *port;
+  return server;
 }
 
 void FaultCluster::KillCoordinator() {
@@ -181,14 +226,21 @@ std::string FaultCluster::cache_node_address(int i) const {
 }
 
 absl::Status FaultCluster::StartCacheNode(int i) {
-  absl::StatusOr<testing::StartedServer> node = testing::StartServer(
-      testing::RunfilePath(kCacheNode),
+  NodePlacement placement;
+  if (auto it = options_.placements.find(i); it != options_.placements.end()) {
+    placement = it->second;
+  }
+  if (placement.listen_host.empty()) {
+    placement.listen_host = options_.listen_host;
+  }
+  absl::StatusOr<Server> node = StartServer(
+      placement.command_prefix, testing::RunfilePath(kCacheNode),
       {absl::StrCat("--node_id=cache-", i),
        absl::StrCat("--data_dir=", dir_, "/cache-", i),
        absl::StrCat("--coordinator=", coordinator_address()),
        absl::StrCat("--lease_ttl_seconds=", options_.lease_ttl_seconds),
        "--shutdown_grace_seconds=3"},
-      dir_, absl::StrCat("cache-", i));
+      placement.listen_host, absl::StrCat("cache-", i));
   if (!node.ok()) return node.status();
   nodes_[i] = std::move(*node);
   return absl::OkStatus();
@@ -323,14 +375,14 @@ absl::StatusOr<std::string> FaultCluster::StartRuntime(
   const std::string metrics_port_file =
       absl::StrCat(dir_, "/", member_id, ".metrics_port");
   std::filesystem::remove(metrics_port_file);
-  absl::StatusOr<testing::StartedServer> server = testing::StartServer(
-      testing::RunfilePath(kRuntime),
+  absl::StatusOr<Server> server = StartServer(
+      {}, testing::RunfilePath(kRuntime),
       {absl::StrCat("--coordinator=", coordinator_address()),
        absl::StrCat("--group=", group), absl::StrCat("--member_id=", member_id),
        absl::StrCat("--lease_ttl_seconds=", options_.lease_ttl_seconds),
        "--worker_threads=8", "--shutdown_grace_seconds=2", "--metrics_port=0",
        absl::StrCat("--metrics_port_file=", metrics_port_file)},
-      dir_, member_id);
+      options_.listen_host, member_id);
   if (!server.ok()) return server.status();
   absl::StatusOr<int> metrics_port =
       testing::WaitForPortFile(metrics_port_file, absl::Seconds(10));
@@ -359,7 +411,7 @@ absl::StatusOr<double> FaultCluster::RuntimeMetric(
     const std::string& member_id, const std::string& family) const {
   auto it = runtimes_.find(member_id);
   if (it == runtimes_.end()) return absl::NotFoundError(member_id);
-  httplib::Client client("127.0.0.1", it->second.metrics_port);
+  httplib::Client client(it->second.server.host, it->second.metrics_port);
   client.set_connection_timeout(2);
   client.set_read_timeout(2);
   httplib::Result result = client.Get("/metrics");

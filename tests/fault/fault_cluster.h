@@ -16,16 +16,28 @@
 namespace parley::fault {
 
 // A coordinator, cache nodes and runtime servers as real processes on
-// 127.0.0.1 that a fault test can kill, freeze and restart one by one. The
-// coordinator listens on a fixed port (picked free at start) so that it can
-// come back on the same address and data_dir after a kill -9.
+// 127.0.0.1 (or Options::listen_host) that a fault test can kill, freeze and
+// restart one by one. The coordinator listens on a fixed port (picked free
+// at start) so that it can come back on the same address and data_dir after
+// a kill -9.
 class FaultCluster {
  public:
+  // How one cache node is started, when not like the others.
+  struct NodePlacement {
+    // Run before the binary, e.g. {"/usr/sbin/ip", "netns", "exec", "ns"}.
+    std::vector<std::string> command_prefix;
+    // The host it listens on (and is reached at); empty: listen_host.
+    std::string listen_host;
+  };
   struct Options {
     int cache_nodes = 3;
     int partitions = 32;
     // --lease_ttl_seconds of cache nodes and runtime servers.
     int lease_ttl_seconds = 2;
+    // The host every process listens on and is reached at.
+    std::string listen_host = "127.0.0.1";
+    // Cache nodes (1-based) started differently.
+    std::map<int, NodePlacement> placements;
   };
 
   // Starts the coordinator and the cache nodes; waits for a stable table.
@@ -38,7 +50,7 @@ class FaultCluster {
   // Starts the coordinator again on the same port and data_dir.
   absl::Status RestartCoordinator();
 
-  // Cache node `i` (1-based): "cache-<i>".
+  // Cache node `i` (1-based): "cache-<i>"; its host:port.
   std::string cache_node_address(int i) const;
   absl::Status StartCacheNode(int i);
   void KillCacheNode(int i);
@@ -75,20 +87,33 @@ class FaultCluster {
   std::string Logs() const;
 
  private:
+  // A server process and where it listens.
+  struct Server {
+    std::unique_ptr<testing::ChildProcess> process;
+    std::string host;
+    int port = 0;
+    std::string address() const;
+  };
   struct Runtime {
-    testing::StartedServer server;
+    Server server;
     int metrics_port = 0;
   };
 
   FaultCluster(std::string dir, Options options)
       : dir_(std::move(dir)), options_(options) {}
   absl::Status SpawnCoordinator();
+  // Starts `binary` (after `command_prefix`) with `args` plus --listen on
+  // `host` and a port file; waits until it has bound its port.
+  absl::StatusOr<Server> StartServer(
+      const std::vector<std::string>& command_prefix, const std::string& binary,
+      std::vector<std::string> args, const std::string& host,
+      const std::string& name);
 
   std::string dir_;
   Options options_;
   int coordinator_port_ = 0;
   std::unique_ptr<testing::ChildProcess> coordinator_;
-  std::map<int, testing::StartedServer> nodes_;
+  std::map<int, Server> nodes_;
   std::map<std::string, Runtime> runtimes_;
 };
 

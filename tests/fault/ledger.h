@@ -9,7 +9,10 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "cache_node/cache_client.h"
 
 namespace parley::fault {
@@ -38,22 +41,42 @@ class Ledger {
 // client until stopped, recording every acknowledged write.
 class Writers {
  public:
+  // Plain puts, or (with `compare_and_set`) compare-and-set writes as the
+  // runtime servers make them: each expects the version last acknowledged
+  // or read (0: absent), and a key is read again after a failed write (a
+  // failed read counts as a failed write).
+  // Threads of one Writers use keys "<prefix>-<thread>-<n>".
   Writers(cache::CacheClient* client, const std::string& ns, Ledger* ledger,
-          int threads);
+          int threads, bool compare_and_set = false,
+          std::string prefix = "writer");
   ~Writers() { Stop(); }
   void Stop();
   int attempts() const { return attempts_; }
   int failures() const { return failures_; }
 
+  // One write: when it was sent, when it was answered, and how.
+  struct Attempt {
+    absl::Time start;
+    absl::Time end;
+    absl::StatusCode code;
+  };
+  // Every write answered so far, in the order they were answered.
+  std::vector<Attempt> Attempts();
+
  private:
   void Run(int t);
+  void RunCompareAndSet(int t);
+  void Finished(absl::Time start, absl::StatusCode code);
 
   cache::CacheClient* const client_;
   const std::string ns_;
   Ledger* const ledger_;
+  const std::string prefix_;
   std::atomic<bool> stop_{false};
   std::atomic<int> attempts_{0}, failures_{0};
   std::vector<std::thread> threads_;
+  absl::Mutex mu_;
+  std::vector<Attempt> log_ ABSL_GUARDED_BY(mu_);
 };
 
 // Reads every key of `ledger` back through `client`: found, at the
