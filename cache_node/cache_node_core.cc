@@ -20,11 +20,20 @@ namespace {
 constexpr int kWorkers = 8;
 constexpr absl::string_view kSessionPrefix = "sessions/";
 constexpr absl::Duration kPullDeadline = absl::Seconds(30);
+// Store errors are logged at most this often.
+constexpr absl::Duration kErrorLogInterval = absl::Seconds(10);
 // Out-of-order writes a backup remembers while a gap is being filled.
 constexpr size_t kMaxPendingChain = 200000;
 
 // The first version of a primary term: above every version of older terms.
 uint64_t TermBase(uint64_t term) { return term << 32; }
+
+// Whether a failed catch-up attempt is logged: the first and every 20th,
+// but not the first of a full disk (the free-space check said so already).
+bool LogRetry(int attempt, const absl::Status& why) {
+  if (attempt % 20 == 0) return true;
+  return attempt == 1 && why.code() != absl::StatusCode::kResourceExhausted;
+}
 
 }  // namespace
 
@@ -165,14 +174,20 @@ void CacheNodeCore::OnTable(const v1::PartitionTable& table) {
       tasks.push_back(
           [this, p, generation] { CatchUpFromPrimary(p, generation); });
     } else {
-      if (state.role == Role::kNone && previous != nullptr) continue;
+      const bool keep = draining_ || keep_data_;
+      // Copies kept while this node was out of the table are dropped once
+      // it no longer keeps them.
+      if (state.role == Role::kNone && previous != nullptr &&
+          (state.last_version == 0 || keep)) {
+        continue;
+      }
       const bool held = state.role != Role::kNone || state.last_version > 0;
       state.role = Role::kNone;
       state.serving = false;
       state.pending_chain.clear();
       ++state.generation;
       changed.push_back(p);
-      if (held && !draining_) {
+      if (held && !keep) {
         if (absl::Status s = store_->DropPartition(p); !s.ok()) {
           spdlog::error("dropping partition {}: {}", p, s.ToString());
         }
@@ -264,6 +279,20 @@ absl::StatusOr<Route> CacheNodeCore::RouteFor(absl::string_view ns,
   route.primary_id = primary;
   route.primary_address = view->Address(primary);
   return route;
+}
+
+void CacheNodeCore::NoteStoreError(absl::string_view what,
+                                   const absl::Status& status) {
+  errors_.fetch_add(1, std::memory_order_relaxed);
+  // At most one line per interval: a failing disk fails every write.
+  const int64_t now = absl::ToUnixMillis(absl::Now());
+  int64_t last = last_error_log_ms_.load();
+  if (now - last < absl::ToInt64Milliseconds(kErrorLogInterval) ||
+      !last_error_log_ms_.compare_exchange_strong(last, now)) {
+    return;
+  }
+  spdlog::error("{}: {} ({} store error(s) so far)", std::string(what),
+                status.ToString(), errors_.load());
 }
 
 absl::Status CacheNodeCore::CheckServingLocked(uint32_t partition,
@@ -374,7 +403,14 @@ void CacheNodeCore::WritePrimary(
   write->set_key(std::string(key));
   write->set_version(version);
   if (absl::Status s = store_->Write(*write, version); !s.ok()) {
-    errors_.fetch_add(1, std::memory_order_relaxed);
+    if (!IsLowSpaceRefusal(s)) {
+      NoteStoreError("storing a write", s);
+    } else if (!stay_when_low_) {
+      // Not stored here: the other nodes take the partition over shortly.
+      s = absl::UnavailableError(absl::StrCat(
+          s.message(), "; cache node '", options_.node_id,
+          "' hands its partitions over to the other nodes: retry"));
+    }
     done(s);
     return;
   }
@@ -643,8 +679,10 @@ v1::ReplicateResponse CacheNodeCore::Replicate(
     applied = store_->ApplyIfNewer(writes, contiguous).status();
   }
   if (!applied.ok()) {
-    errors_.fetch_add(1, std::memory_order_relaxed);
-    spdlog::error("applying replicated writes: {}", applied.ToString());
+    // Low disk space is reported by the free-space check, once.
+    if (!IsLowSpaceRefusal(applied)) {
+      NoteStoreError("applying replicated writes", applied);
+    }
     for (const auto& [p, version] : before) {
       partitions_[p]->last_version = version;
     }
@@ -657,7 +695,9 @@ v1::ReplicateResponse CacheNodeCore::Replicate(
       v1::ReplicateResult* result = response.mutable_results(k);
       result->set_contiguous_version(held);
       if (!applied.ok() && result->code() == 0) {
-        result->set_code(static_cast<int>(absl::StatusCode::kUnavailable));
+        result->set_code(static_cast<int>(
+            IsLowSpaceRefusal(applied) ? absl::StatusCode::kResourceExhausted
+                                       : absl::StatusCode::kUnavailable));
       }
     }
   }
@@ -787,7 +827,7 @@ void CacheNodeCore::Promote(
         // Not a live cache node any more: its copy is gone.
         break;
       }
-      if (attempt == 1 || attempt % 20 == 0) {
+      if (LogRetry(attempt, pulled.status())) {
         spdlog::warn("partition {}: catching up from {} ({}): {}; retrying",
                      partition, node, address, pulled.status().ToString());
       }
@@ -855,7 +895,7 @@ void CacheNodeCore::CatchUpFromPrimary(uint32_t partition,
       }
       return;
     }
-    if (attempt == 1 || attempt % 20 == 0) {
+    if (LogRetry(attempt, pulled.status())) {
       spdlog::warn("partition {}: catching up from primary {}: {}; retrying",
                    partition, primary, pulled.status().ToString());
     }
@@ -877,6 +917,11 @@ v1::StatsResponse CacheNodeCore::Stats() const {
   stats.set_errors(errors_.load());
   stats.set_keys_estimate(store_->EstimatedKeys());
   stats.set_bytes_estimate(store_->EstimatedBytes());
+  if (const FreeSpaceMonitor* space = store_->free_space(); space != nullptr) {
+    stats.set_low_on_disk(space->low());
+    stats.set_disk_free_bytes(space->available_bytes());
+    stats.set_disk_reserve_bytes(space->reserve_bytes());
+  }
   absl::flat_hash_map<std::string, std::shared_ptr<ReplicationLink>> links;
   {
     absl::MutexLock lock(&table_mu_);

@@ -14,6 +14,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "cache_node/free_space_monitor.h"
 #include "cache_node/node_channels.h"
 #include "cache_node/partition_store.h"
 #include "cache_node/replication_link.h"
@@ -116,6 +117,25 @@ class CacheNodeCore {
   // Keeps this node's data while it hands partitions over (no drops).
   void SetDraining() { draining_ = true; }
 
+  // How writes refused for lack of disk space (the data_dir is down to the
+  // space it keeps free) are answered.
+  enum class LowDiskPlan {
+    // This node hands its partitions over to the others (or has not decided
+    // yet): UNAVAILABLE, retry; the others take the writes in a moment.
+    kHandOver,
+    // This node stays in the tier: RESOURCE_EXHAUSTED until space is freed.
+    kStay,
+  };
+  void SetLowDiskPlan(LowDiskPlan plan) {
+    stay_when_low_ = plan == LowDiskPlan::kStay;
+  }
+
+  // While set, partitions that tables no longer give this node are kept
+  // (not dropped): a node that left the tier for lack of disk space keeps
+  // its copies, so that it catches up instead of copying everything when it
+  // joins again. Cleared, the next table drops the copies it was not given.
+  void SetKeepData(bool keep) { keep_data_ = keep; }
+
   // True when no catch-up stream is being served and none ran for `quiet`.
   bool CatchUpsQuiet(absl::Duration quiet) const;
 
@@ -163,6 +183,9 @@ class CacheNodeCore {
   // Checks that this node serves `partition` as primary.
   absl::Status CheckServingLocked(uint32_t partition, PartitionState& state)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(state.mu);
+
+  // Counts a failed store write and logs it (rate-limited).
+  void NoteStoreError(absl::string_view what, const absl::Status& status);
 
   // Raises a partition's fence (persisted) to `term`.
   void RaiseFenceLocked(uint32_t partition, PartitionState& state,
@@ -216,6 +239,8 @@ class CacheNodeCore {
       ABSL_GUARDED_BY(pulls_mu_);
 
   std::atomic<bool> draining_{false};
+  std::atomic<bool> keep_data_{false};
+  std::atomic<bool> stay_when_low_{false};
   std::atomic<int> active_catch_ups_{0};
   std::atomic<int64_t> last_catch_up_ms_{0};
 
@@ -226,6 +251,7 @@ class CacheNodeCore {
   std::atomic<uint64_t> replicated_in_{0};
   std::atomic<uint64_t> catch_ups_{0};
   std::atomic<uint64_t> errors_{0};
+  std::atomic<int64_t> last_error_log_ms_{0};
 };
 
 }  // namespace parley::cache

@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "cache_node/free_space_monitor.h"
 #include "cache_node/key_codec.h"
 #include "cache_node/node_channels.h"
 #include "cache_node/partition_store.h"
@@ -33,6 +34,7 @@ namespace {
 using ::parley::testing::MakeTempDir;
 using ::parley::testing::StatusIs;
 using ::testing::_;
+using ::testing::AllOf;
 using ::testing::AnyOf;
 using ::testing::Eq;
 using ::testing::HasSubstr;
@@ -199,9 +201,17 @@ class CacheNodeCoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = MakeTempDir("cache_node_core");
+    Start(nullptr);
+  }
+
+  // (Re)creates the store and the core, the store with `free_space`.
+  void Start(std::shared_ptr<FreeSpaceMonitor> free_space) {
+    core_.reset();
+    store_.reset();
     PartitionStoreOptions store_options;
     store_options.data_dir = dir_;
     store_options.block_cache_bytes = 8 << 20;
+    store_options.free_space = std::move(free_space);
     std::shared_ptr<std::atomic<int64_t>> clock = clock_;
     store_options.now_ms = [clock] { return clock->load(); };
     absl::StatusOr<std::unique_ptr<PartitionStore>> store =
@@ -652,6 +662,51 @@ TEST_F(CacheNodeCoreTest, SessionNamespacesTakeTheGroupsSessionTimeout) {
   EXPECT_EQ(MustGet("sessions/web", "s3").entry().expire_time_ms(), 0);
 }
 
+// ----------------------------------------------------- low disk space
+
+TEST_F(CacheNodeCoreTest, RefusesWritesButServesReadsWhenLowOnDiskSpace) {
+  auto free = std::make_shared<std::atomic<uint64_t>>(uint64_t{1} << 30);
+  FreeSpaceOptions space;
+  space.path = dir_;
+  space.min_free_bytes = 64 << 20;
+  space.stat = [free](const std::string&) -> absl::StatusOr<FilesystemSpace> {
+    return FilesystemSpace{free->load(), uint64_t{100} << 30};
+  };
+  auto monitor = std::make_shared<FreeSpaceMonitor>(space);
+  Start(monitor);
+  BecomeSolePrimary(/*epoch=*/1, /*term=*/1);
+  const std::string key = KeyIn("objects", 2);
+  MustPut(MakePut("objects", key, "before"));
+  EXPECT_FALSE(core_->Stats().low_on_disk());
+  EXPECT_EQ(core_->Stats().disk_reserve_bytes(), uint64_t{64} << 20);
+
+  free->store(uint64_t{10} << 20);
+  monitor->Refresh();
+  // While the node may hand its partitions over: UNAVAILABLE, retry.
+  EXPECT_THAT(Put(MakePut("objects", key, "after")),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       AllOf(HasSubstr(dir_), HasSubstr("10.0 MiB free"),
+                             HasSubstr("hands its partitions over"))));
+  // Staying in the tier: RESOURCE_EXHAUSTED.
+  core_->SetLowDiskPlan(CacheNodeCore::LowDiskPlan::kStay);
+  EXPECT_THAT(Put(MakePut("objects", key, "after")),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       AllOf(HasSubstr(dir_), HasSubstr("10.0 MiB free"))));
+  EXPECT_THAT(Delete(MakeDelete("objects", key)),
+              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("")));
+  EXPECT_EQ(MustGet("objects", key).entry().value(), "before");
+  const v1::StatsResponse stats = core_->Stats();
+  EXPECT_TRUE(stats.low_on_disk());
+  EXPECT_EQ(stats.disk_free_bytes(), uint64_t{10} << 20);
+  EXPECT_EQ(stats.errors(), 0u);
+
+  // Space back: writes resume.
+  free->store(uint64_t{1} << 30);
+  monitor->Refresh();
+  EXPECT_GT(MustPut(MakePut("objects", key, "after")), 0u);
+  EXPECT_FALSE(core_->Stats().low_on_disk());
+}
+
 // ------------------------------------------------ replication (backup)
 
 class CacheNodeBackupTest : public CacheNodeCoreTest {
@@ -741,6 +796,25 @@ TEST_F(CacheNodeBackupTest, GapsHoldTheContiguousVersionUntilFilled) {
       core_->Replicate(MakeReplicate({Item("e", "5", Base() + 5, Base() + 4)}));
   ASSERT_EQ(response.results_size(), 1);
   EXPECT_EQ(response.results(0).contiguous_version(), Base() + 5);
+}
+
+TEST_F(CacheNodeBackupTest, ABackupLowOnDiskSpaceRefusesReplicatedWrites) {
+  FreeSpaceOptions space;
+  space.path = dir_;
+  space.min_free_bytes = 64 << 20;
+  space.stat = [](const std::string&) -> absl::StatusOr<FilesystemSpace> {
+    return FilesystemSpace{uint64_t{1} << 20, uint64_t{100} << 30};
+  };
+  Start(std::make_shared<FreeSpaceMonitor>(space));
+  core_->OnTable(BackupTable(/*epoch=*/1, kPartition, kTerm));
+  v1::ReplicateResponse response =
+      core_->Replicate(MakeReplicate({Item("a", "1", Base() + 1, 0)}));
+  ASSERT_EQ(response.results_size(), 1);
+  EXPECT_EQ(response.results(0).code(),
+            static_cast<int>(absl::StatusCode::kResourceExhausted));
+  EXPECT_EQ(response.results(0).contiguous_version(), 0u);
+  EXPECT_FALSE(MustRead(kPartition, "objects", "a").has_value());
+  EXPECT_EQ(core_->Stats().errors(), 0u);
 }
 
 TEST_F(CacheNodeBackupTest, RefusesWritesOfOlderTerms) {

@@ -5,15 +5,22 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "cache_node/cache_node_core.h"
 #include "cache_node/cache_node_service.h"
+#include "cache_node/free_space_monitor.h"
 #include "cache_node/node_channels.h"
 #include "cache_node/partition_store.h"
+#include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
+#include "proto/parley/v1/cache_node.grpc.pb.h"
 #include "proto/parley/v1/coordinator.grpc.pb.h"
 #include "services/common/channels.h"
 #include "services/common/flags.h"
@@ -43,6 +50,12 @@ ABSL_FLAG(uint32_t, lease_ttl_seconds, 5,
           "membership lease: the coordinator drops this node after it");
 ABSL_FLAG(uint64_t, catch_up_mb_per_second, 64,
           "bandwidth cap of each catch-up stream this node serves (0: none)");
+ABSL_FLAG(uint64_t, min_free_disk_mb, 64,
+          "free space (MiB) kept in the data_dir's filesystem, at most 1/16 "
+          "of it: writes that would leave less are refused "
+          "(RESOURCE_EXHAUSTED), and the node leaves the tier while the other "
+          "nodes can take its partitions over, until twice that is free "
+          "again (0: no check)");
 
 namespace {
 
@@ -52,12 +65,180 @@ std::string HostOf(const std::string& address) {
   return address.substr(0, address.rfind(':'));
 }
 
+// This node's place in the tier: joined at start, left for a while when
+// its data_dir is low on space (WatchDiskSpace), left for good when it
+// drains or stops. Thread-safe.
+class TierMembership {
+ public:
+  explicit TierMembership(parley::coordinator::MemberAgentOptions options)
+      : options_(std::move(options)) {}
+
+  // Joins (in the background).
+  void Start() {
+    absl::MutexLock lock(&mu_);
+    if (stopped_ || agent_ != nullptr) return;
+    agent_ = std::make_unique<parley::coordinator::MemberAgent>(options_);
+    agent_->Start();
+  }
+
+  // True while this node holds a lease.
+  bool joined() const {
+    absl::MutexLock lock(&mu_);
+    return agent_ != nullptr && agent_->joined();
+  }
+
+  // True between StepOut and Rejoin.
+  bool stepped_out() const {
+    absl::MutexLock lock(&mu_);
+    return stepped_out_;
+  }
+
+  // Leaves the tier until Rejoin.
+  void StepOut() {
+    absl::MutexLock lock(&mu_);
+    if (stopped_ || stepped_out_) return;
+    if (agent_ != nullptr) agent_->Stop();
+    agent_.reset();
+    stepped_out_ = true;
+  }
+
+  // Joins again after StepOut (not after Stop).
+  void Rejoin() {
+    absl::MutexLock lock(&mu_);
+    if (stopped_ || !stepped_out_) return;
+    stepped_out_ = false;
+    agent_ = std::make_unique<parley::coordinator::MemberAgent>(options_);
+    agent_->Start();
+  }
+
+  // Leaves the tier for good.
+  void Stop() {
+    absl::MutexLock lock(&mu_);
+    stopped_ = true;
+    if (agent_ != nullptr) agent_->Stop();
+  }
+
+ private:
+  const parley::coordinator::MemberAgentOptions options_;
+  mutable absl::Mutex mu_;
+  std::unique_ptr<parley::coordinator::MemberAgent> agent_ ABSL_GUARDED_BY(mu_);
+  bool stepped_out_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// OK when the other nodes of the table can take this node's partitions
+// over: at least a write quorum of them, every one answering and none low
+// on disk space itself. Nodes check their own state before asking the
+// others, so of two nodes filling up together at most one leaves; the tier
+// never shrinks below a write quorum by this.
+absl::Status OthersCanTakeOver(const parley::cache::CacheNodeCore& core,
+                               parley::cache::NodeChannels& channels,
+                               int write_quorum) {
+  std::shared_ptr<const parley::cache::TableView> view = core.table();
+  if (view == nullptr) {
+    return absl::FailedPreconditionError("no partition table yet");
+  }
+  const int quorum =
+      write_quorum > 0
+          ? write_quorum
+          : static_cast<int>(view->table().replication_factor()) / 2 + 1;
+  std::vector<const v1::CacheNodeAddress*> others;
+  for (const v1::CacheNodeAddress& node : view->table().nodes()) {
+    if (node.id() != core.node_id()) others.push_back(&node);
+  }
+  if (static_cast<int>(others.size()) < quorum) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the table has ", others.size(),
+        " other cache node(s), fewer than the write quorum (", quorum, ")"));
+  }
+  for (const v1::CacheNodeAddress* node : others) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+    v1::StatsResponse stats;
+    const grpc::Status status =
+        channels.Stub(node->address())
+            ->Stats(&context, v1::StatsRequest(), &stats);
+    if (!status.ok()) {
+      return absl::UnavailableError(absl::StrCat("cache node '", node->id(),
+                                                 "' does not answer (",
+                                                 status.error_message(), ")"));
+    }
+    if (stats.low_on_disk()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cache node '", node->id(), "' is low on disk space too"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// While the data_dir is low on space (writes refused), leaves the tier if
+// the other nodes can take this node's partitions over, so that they keep
+// taking writes (meanwhile refused writes are answered UNAVAILABLE, retry);
+// it keeps its data, serves catch-ups from it, and joins again once twice
+// the kept space is free. When the others cannot, it stays and refuses
+// writes with RESOURCE_EXHAUSTED. Runs until `stop`.
+void WatchDiskSpace(parley::cache::FreeSpaceMonitor& space,
+                    parley::cache::CacheNodeCore& core,
+                    TierMembership& membership,
+                    parley::cache::NodeChannels& channels, int write_quorum,
+                    absl::Notification& stop) {
+  using Plan = parley::cache::CacheNodeCore::LowDiskPlan;
+  std::string staying_because;
+  absl::Time next_check = absl::InfinitePast();
+  while (!stop.WaitForNotificationWithTimeout(absl::Milliseconds(200))) {
+    space.Refresh();
+    if (membership.stepped_out()) {
+      if (space.HasFree(2.0)) {
+        spdlog::info(
+            "data_dir '{}' has {} free again: joining the tier again (this "
+            "node catches up from the others)",
+            space.path(), parley::cache::FormatBytes(space.available_bytes()));
+        core.SetKeepData(false);
+        core.SetLowDiskPlan(Plan::kHandOver);
+        membership.Rejoin();
+      }
+      continue;
+    }
+    if (!space.low()) {
+      if (!staying_because.empty()) core.SetLowDiskPlan(Plan::kHandOver);
+      staying_because.clear();
+      next_check = absl::InfinitePast();
+      continue;
+    }
+    if (absl::Now() < next_check) continue;
+    absl::Status can = OthersCanTakeOver(core, channels, write_quorum);
+    if (can.ok()) {
+      spdlog::warn(
+          "data_dir '{}' is low on space ({} free): leaving the tier so that "
+          "the other nodes take this node's partitions over; it keeps its "
+          "data and joins again once {} are free",
+          space.path(), parley::cache::FormatBytes(space.available_bytes()),
+          parley::cache::FormatBytes(2 * space.reserve_bytes()));
+      core.SetLowDiskPlan(Plan::kHandOver);
+      core.SetKeepData(true);
+      membership.StepOut();
+      staying_because.clear();
+      continue;
+    }
+    // Writes are refused with RESOURCE_EXHAUSTED; asked again in a while.
+    core.SetLowDiskPlan(Plan::kStay);
+    next_check = absl::Now() + absl::Seconds(2);
+    if (std::string(can.message()) != staying_because) {
+      staying_because = std::string(can.message());
+      spdlog::warn(
+          "data_dir '{}' is low on space; staying in the tier and refusing "
+          "writes: {}",
+          space.path(), staying_because);
+    }
+  }
+}
+
 // Leaves the tier and waits (up to `timeout`) until the table no longer
 // names this node and the other nodes have pulled what they need from it.
-void HandOver(parley::cache::CacheNodeCore& core,
-              parley::coordinator::MemberAgent* agent, absl::Duration timeout) {
+void HandOver(parley::cache::CacheNodeCore& core, TierMembership* membership,
+              absl::Duration timeout) {
   core.SetDraining();
-  if (agent != nullptr) agent->Stop();
+  if (membership != nullptr) membership->Stop();
   const absl::Time deadline = absl::Now() + timeout;
   while (absl::Now() < deadline) {
     auto view = core.table();
@@ -81,6 +262,12 @@ int main(int argc, char** argv) {
   parley::cache::PartitionStoreOptions store_options;
   store_options.data_dir = absl::GetFlag(FLAGS_data_dir);
   store_options.block_cache_bytes = absl::GetFlag(FLAGS_block_cache_mb) << 20;
+  parley::cache::FreeSpaceOptions space_options;
+  space_options.path = store_options.data_dir;
+  space_options.min_free_bytes = absl::GetFlag(FLAGS_min_free_disk_mb) << 20;
+  auto free_space =
+      std::make_shared<parley::cache::FreeSpaceMonitor>(space_options);
+  store_options.free_space = free_space;
   absl::StatusOr<std::unique_ptr<parley::cache::PartitionStore>> store =
       parley::cache::PartitionStore::Open(store_options);
   parley::ExitIfError(store.status());
@@ -107,11 +294,11 @@ int main(int argc, char** argv) {
   parley::cache::CacheNodeCore core(options, store->get(), channels);
   const parley::metrics::CollectorHandle metrics =
       parley::metrics::RegisterCacheNodeMetrics(&core, store->get());
-  std::unique_ptr<parley::coordinator::MemberAgent> agent;
+  std::unique_ptr<TierMembership> membership;
   parley::cache::CacheNodeService service(
       &core, channels, [&](bool keep_running) -> absl::StatusOr<uint32_t> {
         const uint32_t primaries = core.Stats().primaries();
-        HandOver(core, agent.get(), absl::Seconds(60));
+        HandOver(core, membership.get(), absl::Seconds(60));
         spdlog::info("drained: handed over {} primary partition(s)", primaries);
         if (!keep_running) kill(getpid(), SIGTERM);
         return primaries;
@@ -138,7 +325,7 @@ int main(int argc, char** argv) {
   agent_options.member.set_role(v1::CACHE_NODE);
   agent_options.member.set_address(advertise);
   agent_options.ttl_seconds = absl::GetFlag(FLAGS_lease_ttl_seconds);
-  agent = std::make_unique<parley::coordinator::MemberAgent>(agent_options);
+  membership = std::make_unique<TierMembership>(agent_options);
 
   parley::coordinator::StreamFollower<v1::PartitionTable> table_follower(
       "partition table",
@@ -157,12 +344,17 @@ int main(int argc, char** argv) {
       [&](const v1::ConfigEvent& event) { core.OnGroupConfig(event); });
   table_follower.Start();
   config_follower.Start();
-  agent->Start();
+  membership->Start();
   spdlog::info("cache node '{}' at {}, coordinator {}", options.node_id,
                advertise, coordinator_address);
+  absl::Notification stop_watching;
+  std::thread disk_watcher([&] {
+    WatchDiskSpace(*free_space, core, *membership, *channels,
+                   options.write_quorum, stop_watching);
+  });
 
   std::thread readiness([&] {
-    while (!(agent->joined() && core.HasTable())) {
+    while (!(membership->joined() && core.HasTable())) {
       absl::SleepFor(absl::Milliseconds(50));
     }
     (*server)->SetServing(true);
@@ -172,10 +364,12 @@ int main(int argc, char** argv) {
   int signal = parley::WaitForShutdownSignal();
   spdlog::info("signal {} received: handing partitions over, then stopping",
                signal);
+  stop_watching.Notify();
+  disk_watcher.join();
   (*server)->SetServing(false);
-  HandOver(core, agent.get(),
+  HandOver(core, membership.get(),
            absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));
-  agent->Stop();
+  membership->Stop();
   service.CloseStreams();
   (*server)->Shutdown();
   table_follower.Stop();

@@ -1,6 +1,8 @@
 #include "cache_node/partition_store.h"
 
 #include <array>
+#include <cstdarg>
+#include <cstdio>
 #include <filesystem>
 #include <system_error>
 #include <utility>
@@ -15,10 +17,12 @@
 #include "rocksdb/cache.h"
 #include "rocksdb/compaction_filter.h"
 #include "rocksdb/db.h"
+#include "rocksdb/env.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
+#include "spdlog/spdlog.h"
 
 namespace parley::cache {
 namespace {
@@ -61,6 +65,68 @@ absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
   if (status.IsCorruption()) return absl::DataLossError(message);
   if (status.IsNoSpace()) return absl::ResourceExhaustedError(message);
   return absl::InternalError(message);
+}
+
+// RocksDB's log, in the process log: warnings and errors (what RocksDB
+// says about failed writes, a full disk, background errors and recovery);
+// its informational chatter is dropped. RocksDB otherwise writes its log
+// to a file in the data_dir, which on a full disk fails before anything
+// else, and RocksDB 7.8 (as Debian builds it, with assertions) then aborts
+// on the next line it logs ("AssertFalseAndGetStatusForPrevError").
+class RocksLogger : public rocksdb::Logger {
+ public:
+  RocksLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap);
+  }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format,
+            va_list ap) override {
+    if (level < GetInfoLogLevel() ||
+        level == rocksdb::InfoLogLevel::HEADER_LEVEL) {
+      return;
+    }
+    char line[1024];
+    int n = std::vsnprintf(line, sizeof(line), format, ap);
+    n = std::min<int>(std::max(n, 0), sizeof(line) - 1);
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == ' ')) --n;
+    line[n] = '\0';
+    if (level == rocksdb::InfoLogLevel::WARN_LEVEL) {
+      spdlog::warn("rocksdb: {}", line);
+    } else {
+      spdlog::error("rocksdb: {}", line);
+    }
+  }
+};
+
+// A write's share of the free space, from Reserve until it is done.
+class SpaceReservation {
+ public:
+  explicit SpaceReservation(FreeSpaceMonitor* monitor) : monitor_(monitor) {}
+  SpaceReservation(const SpaceReservation&) = delete;
+  SpaceReservation& operator=(const SpaceReservation&) = delete;
+  ~SpaceReservation() {
+    if (bytes_ > 0) monitor_->Release(bytes_);
+  }
+
+  // OK without a monitor.
+  absl::Status Reserve(uint64_t bytes) {
+    if (monitor_ == nullptr || bytes == 0) return absl::OkStatus();
+    if (absl::Status s = monitor_->Reserve(bytes); !s.ok()) return s;
+    bytes_ = bytes;
+    return absl::OkStatus();
+  }
+
+ private:
+  FreeSpaceMonitor* const monitor_;
+  uint64_t bytes_ = 0;
+};
+
+// About the bytes a write adds to the data_dir (write-ahead log record).
+uint64_t WriteBytes(const v1::ReplicatedWrite& write) {
+  return write.namespace_().size() + write.key().size() + write.value().size() +
+         64;
 }
 
 absl::Status CheckPartition(uint32_t partition) {
@@ -351,6 +417,12 @@ absl::StatusOr<std::unique_ptr<PartitionStore>> PartitionStore::Open(
   db_options.table_factory.reset(
       rocksdb::NewBlockBasedTableFactory(table_options));
   db_options.compaction_filter_factory = impl->filter_factory;
+  db_options.info_log = std::make_shared<RocksLogger>();
+  // A failed write-ahead-log write (a full disk) stops RocksDB's writes
+  // until it recovers, instead of going on with a log that may have lost
+  // the failed record (paranoid checks are RocksDB's default; kept on on
+  // purpose). RocksDB retries the recovery once space is back.
+  db_options.paranoid_checks = true;
 
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, options.data_dir, &db);
@@ -417,6 +489,8 @@ absl::StatusOr<std::optional<StoredEntry>> PartitionStore::Read(
 absl::Status PartitionStore::Write(const v1::ReplicatedWrite& write,
                                    uint64_t contiguous_version) {
   if (absl::Status s = CheckWrite(write); !s.ok()) return s;
+  SpaceReservation space(impl_->options.free_space.get());
+  if (absl::Status s = space.Reserve(WriteBytes(write)); !s.ok()) return s;
   const EntryHeader header = impl_->HeaderOf(write, /*replicated=*/false);
   const std::string data_key =
       EncodeDataKey(write.partition(), write.namespace_(), write.key());
@@ -478,15 +552,19 @@ absl::StatusOr<int> PartitionStore::ApplyIfNewer(
     ABSL_NO_THREAD_SAFETY_ANALYSIS {
   // Check everything first: the batch is applied whole or not at all.
   uint64_t stripe_mask = 0;
+  uint64_t bytes = 0;
   for (const v1::ReplicatedWrite* write : writes) {
     if (absl::Status s = CheckWrite(*write); !s.ok()) return s;
     stripe_mask |= uint64_t{1} << (write->partition() % kStripes);
+    bytes += WriteBytes(*write);
   }
   for (const auto& [partition, version] : contiguous) {
     if (absl::Status s = CheckPartition(partition); !s.ok()) return s;
     stripe_mask |= uint64_t{1} << (partition % kStripes);
   }
   static_assert(kStripes <= 64, "the stripe mask has 64 bits");
+  SpaceReservation space(impl_->options.free_space.get());
+  if (absl::Status s = space.Reserve(bytes); !s.ok()) return s;
 
   // Lock the stripes involved in ascending order (no deadlock between
   // concurrent batches).
@@ -802,6 +880,10 @@ std::optional<uint64_t> PartitionStore::IntProperty(
   uint64_t value = 0;
   if (!impl_->db->GetIntProperty(name, &value)) return std::nullopt;
   return value;
+}
+
+const FreeSpaceMonitor* PartitionStore::free_space() const {
+  return impl_->options.free_space.get();
 }
 
 absl::Status PartitionStore::Flush() {

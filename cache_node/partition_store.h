@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "cache_node/free_space_monitor.h"
 #include "cache_node/key_codec.h"
 #include "proto/parley/v1/cache_node.pb.h"
 
@@ -25,6 +26,11 @@ struct PartitionStoreOptions {
   // How long a delete's tombstone is kept (so replicas that were away can
   // still learn of it).
   int64_t tombstone_retention_ms = 24LL * 3600 * 1000;
+  // When set, Write and ApplyIfNewer refuse writes (RESOURCE_EXHAUSTED)
+  // that would leave less free space in the data_dir than it keeps free.
+  // Bookkeeping (SetMeta, DropPartition, Flush) is not refused: it is
+  // small, and what the kept space is for.
+  std::shared_ptr<FreeSpaceMonitor> free_space;
 };
 
 // Replication bookkeeping of one partition, stored with its writes (see
@@ -44,7 +50,14 @@ struct StoredEntry {
 
 // A node's entries of every partition in one RocksDB database (WAL on),
 // with expired entries and old tombstones dropped by a compaction filter.
-// Thread-safe: writes to one key are serialised inside.
+// RocksDB's own log goes to the process log (warnings and errors), not to
+// a file in the data_dir: on a full disk that file fails first and Debian's
+// RocksDB then aborts the process. A RocksDB write that fails all the same
+// (the disk filled up past the free-space check, or without one) is
+// returned as an error and stops RocksDB's writes, without losing stored
+// data; RocksDB resumes them by itself once its write buffer's size (64
+// MiB) is free, or the node restarts. Thread-safe: writes to one key are
+// serialised inside.
 class PartitionStore {
  public:
   static absl::StatusOr<std::unique_ptr<PartitionStore>> Open(
@@ -138,6 +151,9 @@ class PartitionStore {
   // Stores every partition's latest bookkeeping and flushes the write-ahead
   // log to disk; called on shutdown.
   absl::Status Flush();
+
+  // The free-space check of the options (null when there is none).
+  const FreeSpaceMonitor* free_space() const;
 
  private:
   struct Impl;

@@ -1,7 +1,12 @@
 #include "cache_node/partition_store.h"
 
+#include <sched.h>
+#include <sys/mount.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <random>
@@ -11,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/testing/status_matchers.h"
@@ -627,6 +633,152 @@ TEST_F(PartitionStoreTest, DropPartitionRemovesOnlyThatPartition) {
   Reopen();
   EXPECT_FALSE(MustRead(11, "ns", "k1").has_value());
   EXPECT_TRUE(MustRead(12, "ns", "k1").has_value());
+}
+
+TEST_F(PartitionStoreTest, RefusesWritesWhenTheDataDirIsLowOnSpace) {
+  // A filesystem of 1 GiB with 64 MiB + 40 KiB free; 64 MiB are kept free.
+  auto free = std::make_shared<std::atomic<uint64_t>>((64 << 20) + (40 << 10));
+  FreeSpaceOptions space;
+  space.path = dir_;
+  space.min_free_bytes = 64 << 20;
+  space.stat = [free](const std::string&) -> absl::StatusOr<FilesystemSpace> {
+    return FilesystemSpace{free->load(), uint64_t{1} << 30};
+  };
+  PartitionStoreOptions options = Options();
+  options.free_space = std::make_shared<FreeSpaceMonitor>(space);
+  store_.reset();
+  absl::StatusOr<std::unique_ptr<PartitionStore>> opened =
+      PartitionStore::Open(options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  store_ = std::move(*opened);
+  ASSERT_NE(store_->free_space(), nullptr);
+
+  const std::string value(16 << 10, 'v');
+  ASSERT_TRUE(store_->Write(MakeWrite(1, "ns", "a", value, 1), 1).ok());
+  ASSERT_TRUE(store_->Write(MakeWrite(1, "ns", "b", value, 2), 2).ok());
+  free->fetch_sub(2 * value.size());  // What the two writes took.
+  EXPECT_THAT(store_->Write(MakeWrite(1, "ns", "c", value, 3), 3),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr(absl::StrCat("'", dir_, "'"))));
+  const v1::ReplicatedWrite replicated = MakeWrite(2, "ns", "d", value, 5);
+  EXPECT_THAT(store_->ApplyIfNewer({&replicated}, std::nullopt),
+              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("")));
+  EXPECT_TRUE(store_->free_space()->low());
+
+  // Reads and bookkeeping go on; nothing refused was stored.
+  EXPECT_EQ(MustRead(1, "ns", "a")->value, value);
+  EXPECT_FALSE(MustRead(1, "ns", "c").has_value());
+  EXPECT_FALSE(MustRead(2, "ns", "d").has_value());
+  EXPECT_TRUE(store_->SetMeta(1, {2, 1}).ok());
+
+  // Space back: writes resume.
+  free->store(uint64_t{200} << 20);
+  options.free_space->Refresh();
+  EXPECT_FALSE(store_->free_space()->low());
+  EXPECT_TRUE(store_->Write(MakeWrite(1, "ns", "c", value, 3), 3).ok());
+  EXPECT_TRUE(store_->ApplyIfNewer({&replicated}, std::nullopt).ok());
+  EXPECT_EQ(MustRead(2, "ns", "d")->value, value);
+}
+
+// Mounts a tmpfs of `size` at `path` in a mount namespace of this process.
+// Empty when it worked, else why not.
+std::string MountTmpfs(const std::string& path, const std::string& size) {
+  if (unshare(CLONE_NEWNS) != 0) {
+    return absl::StrCat("unshare(CLONE_NEWNS): ", std::strerror(errno));
+  }
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    return absl::StrCat("making / private: ", std::strerror(errno));
+  }
+  std::filesystem::create_directories(path);
+  const std::string options = absl::StrCat("size=", size);
+  if (mount("tmpfs", path.c_str(), "tmpfs", 0, options.c_str()) != 0) {
+    return absl::StrCat("mount -t tmpfs: ", std::strerror(errno));
+  }
+  return "";
+}
+
+// Writes 16 KiB values from 8 threads until 40 writes failed; returns the
+// failures.
+std::vector<absl::Status> FillUp(PartitionStore& store) {
+  absl::Mutex mu;
+  std::vector<absl::Status> failures;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string value(16 << 10, static_cast<char>('a' + t));
+      for (int i = 0; i < 400; ++i) {
+        {
+          absl::MutexLock lock(&mu);
+          if (failures.size() >= 40) return;
+        }
+        absl::Status s = store.Write(
+            MakeWrite(t, "ns", absl::StrCat("k", i), value, i + 1), i + 1);
+        if (!s.ok()) {
+          absl::MutexLock lock(&mu);
+          failures.push_back(s);
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  return failures;
+}
+
+// A full disk under concurrent writes (RocksDB's own log used to fail
+// first, in the data_dir, and Debian's RocksDB then aborted): failed writes
+// come back as errors, reads go on, and the store closes cleanly.
+TEST_F(PartitionStoreTest, AFullDiskFailsWritesWithoutAborting) {
+  const std::string tiny = dir_ + "-tiny";
+  const std::string why_not = MountTmpfs(tiny, "1m");
+  if (!why_not.empty()) GTEST_SKIP() << "no tmpfs here: " << why_not;
+  PartitionStoreOptions options = Options();
+  options.data_dir = tiny + "/db";
+  store_.reset();
+  absl::StatusOr<std::unique_ptr<PartitionStore>> opened =
+      PartitionStore::Open(options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  store_ = std::move(*opened);
+
+  std::vector<absl::Status> failures = FillUp(*store_);
+  ASSERT_FALSE(failures.empty()) << "the tmpfs never filled up";
+  for (const absl::Status& failure : failures) {
+    EXPECT_THAT(failure, StatusIs(absl::StatusCode::kResourceExhausted,
+                                  HasSubstr("No space left on device")));
+  }
+  EXPECT_EQ(MustRead(0, "ns", "k0")->value, std::string(16 << 10, 'a'));
+  store_.reset();
+}
+
+// With a free-space check, writes are refused before the filesystem is
+// full, and RocksDB itself never fails: its bookkeeping writes still work.
+TEST_F(PartitionStoreTest, TheFreeSpaceCheckRefusesWritesBeforeRocksDbFails) {
+  const std::string tiny = dir_ + "-tiny";
+  const std::string why_not = MountTmpfs(tiny, "1m");
+  if (!why_not.empty()) GTEST_SKIP() << "no tmpfs here: " << why_not;
+  PartitionStoreOptions options = Options();
+  options.data_dir = tiny + "/db";
+  FreeSpaceOptions space;
+  space.path = options.data_dir;
+  space.min_free_bytes = 64 << 20;  // At most 1/16 of 1 MiB: 64 KiB.
+  options.free_space = std::make_shared<FreeSpaceMonitor>(space);
+  store_.reset();
+  absl::StatusOr<std::unique_ptr<PartitionStore>> opened =
+      PartitionStore::Open(options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  store_ = std::move(*opened);
+
+  std::vector<absl::Status> failures = FillUp(*store_);
+  ASSERT_FALSE(failures.empty());
+  for (const absl::Status& failure : failures) {
+    EXPECT_THAT(failure, StatusIs(absl::StatusCode::kResourceExhausted,
+                                  HasSubstr("keeps 64 KiB free")));
+  }
+  EXPECT_TRUE(store_->free_space()->low());
+  EXPECT_GT(std::filesystem::space(tiny).available, 0u);
+  EXPECT_TRUE(store_->SetMeta(3, {7, 2}).ok());
+  EXPECT_EQ(store_->GetMeta(3)->contiguous_version, 7u);
+  EXPECT_TRUE(store_->Flush().ok());
+  store_.reset();
 }
 
 TEST_F(PartitionStoreTest, ConcurrentApplyIfNewerKeepsMax) {

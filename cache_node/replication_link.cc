@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "grpcpp/client_context.h"
 #include "services/common/grpc_status.h"
 
@@ -202,9 +203,18 @@ void ReplicationLink::OnAnswer(ReplicationStream* stream,
         result.contiguous_version() >= batch.writes[i].second) {
       batch.trackers[i]->Ack();
     } else {
-      batch.trackers[i]->Fail(absl::FailedPreconditionError(absl::StrCat(
-          "backup ", backup_id_,
-          result.code() == 0 ? " is catching up" : " refused the term")));
+      absl::string_view why = " could not store it";
+      if (result.code() == 0) {
+        why = " is catching up";
+      } else if (result.code() ==
+                 static_cast<int>(absl::StatusCode::kFailedPrecondition)) {
+        why = " refused the term";
+      } else if (result.code() ==
+                 static_cast<int>(absl::StatusCode::kResourceExhausted)) {
+        why = " is low on disk space";
+      }
+      batch.trackers[i]->Fail(absl::FailedPreconditionError(
+          absl::StrCat("backup ", backup_id_, why)));
     }
   }
 }
