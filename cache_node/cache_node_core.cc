@@ -28,11 +28,13 @@ constexpr size_t kMaxPendingChain = 200000;
 // The first version of a primary term: above every version of older terms.
 uint64_t TermBase(uint64_t term) { return term << 32; }
 
-// Whether a failed catch-up attempt is logged: the first and every 20th,
-// but not the first of a full disk (the free-space check said so already).
+// Whether a failed catch-up attempt is logged: the 5th (earlier ones are
+// common while tables settle: a primary still promoting, a node just gone)
+// and every 20th; for a full disk only every 20th (the free-space check
+// said so already).
 bool LogRetry(int attempt, const absl::Status& why) {
   if (attempt % 20 == 0) return true;
-  return attempt == 1 && why.code() != absl::StatusCode::kResourceExhausted;
+  return attempt == 5 && why.code() != absl::StatusCode::kResourceExhausted;
 }
 
 }  // namespace
@@ -137,9 +139,21 @@ void CacheNodeCore::OnTable(const v1::PartitionTable& table) {
     PartitionState& state = *partitions_[p];
     absl::MutexLock lock(&state.mu);
     const uint64_t term = view->Term(p);
+    const uint64_t fence_before = state.fence;
     state.fence = std::max(state.fence, term);
     if (view->Primary(p) == me) {
-      if (state.role == Role::kPrimary && state.term == term) continue;
+      if (state.role == Role::kPrimary && state.term == term) {
+        NoteCopiesLocked(state, *view, p, /*reset=*/false);
+        continue;
+      }
+      PromotionBasis basis;
+      if (previous != nullptr && state.role == Role::kBackup && state.synced &&
+          state.term == previous->Term(p) && fence_before == state.term) {
+        basis.settled = true;
+        basis.copies = state.term_copies;
+        basis.quorum = state.term_quorum;
+      }
+      NoteCopiesLocked(state, *view, p, /*reset=*/true);
       state.role = Role::kPrimary;
       state.term = term;
       state.serving = false;
@@ -159,11 +173,15 @@ void CacheNodeCore::OnTable(const v1::PartitionTable& table) {
       add_sources(*view);
       if (previous != nullptr) add_sources(*previous);
       ++promotions;
-      tasks.push_back([this, p, generation, term, sources] {
-        Promote(p, generation, term, sources);
+      tasks.push_back([this, p, generation, term, sources, basis] {
+        Promote(p, generation, term, sources, basis);
       });
     } else if (view->IsReplica(p, me)) {
-      if (state.role == Role::kBackup && state.term == term) continue;
+      if (state.role == Role::kBackup && state.term == term) {
+        NoteCopiesLocked(state, *view, p, /*reset=*/false);
+        continue;
+      }
+      NoteCopiesLocked(state, *view, p, /*reset=*/true);
       state.role = Role::kBackup;
       state.term = term;
       state.serving = false;
@@ -182,6 +200,8 @@ void CacheNodeCore::OnTable(const v1::PartitionTable& table) {
         continue;
       }
       const bool held = state.role != Role::kNone || state.last_version > 0;
+      state.synced = false;
+      state.term_copies.clear();
       state.role = Role::kNone;
       state.serving = false;
       state.pending_chain.clear();
@@ -279,6 +299,32 @@ absl::StatusOr<Route> CacheNodeCore::RouteFor(absl::string_view ns,
   route.primary_id = primary;
   route.primary_address = view->Address(primary);
   return route;
+}
+
+int CacheNodeCore::WriteQuorum(const TableView& view,
+                               uint32_t partition) const {
+  const int quorum =
+      options_.write_quorum > 0
+          ? options_.write_quorum
+          : static_cast<int>(view.table().replication_factor()) / 2 + 1;
+  return std::min<int>(quorum,
+                       static_cast<int>(view.Replicas(partition).size()));
+}
+
+void CacheNodeCore::NoteCopiesLocked(PartitionState& state,
+                                     const TableView& view, uint32_t partition,
+                                     bool reset) const {
+  const int quorum = WriteQuorum(view, partition);
+  if (reset) {
+    state.synced = false;
+    state.term_copies.clear();
+    state.term_quorum = quorum;
+  } else {
+    state.term_quorum = std::min(state.term_quorum, quorum);
+  }
+  for (const std::string& node : view.Replicas(partition)) {
+    state.term_copies.insert(node);
+  }
 }
 
 void CacheNodeCore::NoteStoreError(absl::string_view what,
@@ -422,11 +468,7 @@ void CacheNodeCore::WritePrimary(
   for (const std::string& node : replicas) {
     if (node != options_.node_id) backups.push_back(node);
   }
-  int quorum =
-      options_.write_quorum > 0
-          ? options_.write_quorum
-          : static_cast<int>(view->table().replication_factor()) / 2 + 1;
-  quorum = std::min<int>(quorum, static_cast<int>(replicas.size()));
+  const int quorum = WriteQuorum(*view, partition);
   auto written = std::make_shared<v1::ReplicatedWrite>(*write);
   auto tracker =
       std::make_shared<AckTracker>(quorum - 1, static_cast<int>(backups.size()),
@@ -719,6 +761,16 @@ absl::StatusOr<uint64_t> CacheNodeCore::ServeCatchUp(
     PartitionState& state = *partitions_[request.partition()];
     absl::MutexLock lock(&state.mu);
     RaiseFenceLocked(request.partition(), state, request.term());
+    // A backup counts on its primary's copy holding every acknowledged
+    // write (see Promote): true once the primary's promotion is done.
+    if (request.from_backup() &&
+        !(state.role == Role::kPrimary && state.serving &&
+          state.term == request.term() && state.fence == state.term)) {
+      return absl::UnavailableError(absl::StrCat(
+          "cache node '", options_.node_id, "' does not serve partition ",
+          request.partition(), " as the primary of term ", request.term(),
+          " (yet); retry"));
+    }
   }
   active_catch_ups_.fetch_add(1);
   catch_ups_.fetch_add(1, std::memory_order_relaxed);
@@ -754,8 +806,8 @@ bool CacheNodeCore::CatchUpsQuiet(absl::Duration quiet) const {
 
 absl::StatusOr<uint64_t> CacheNodeCore::PullFrom(const std::string& address,
                                                  uint32_t partition,
-                                                 uint64_t after,
-                                                 uint64_t term) {
+                                                 uint64_t after, uint64_t term,
+                                                 bool from_backup) {
   if (address.empty()) return absl::UnavailableError("no address");
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + kPullDeadline));
@@ -768,6 +820,7 @@ absl::StatusOr<uint64_t> CacheNodeCore::PullFrom(const std::string& address,
   request.set_after_version(after);
   request.set_term(term);
   request.set_from_node(options_.node_id);
+  request.set_from_backup(from_backup);
   std::unique_ptr<grpc::ClientReader<v1::CatchUpChunk>> reader =
       channels_->Stub(address)->CatchUp(&context, request);
   v1::CatchUpChunk chunk;
@@ -801,9 +854,32 @@ absl::StatusOr<uint64_t> CacheNodeCore::PullFrom(const std::string& address,
   return highest;
 }
 
+// Which copies a promotion must pull from. With a write quorum of W, an
+// acknowledged write is held by at least W copies of the partition when it
+// is acknowledged: the primary and W - 1 backups whose contiguous version
+// covers it (a backup holding a write holds every earlier one too). A new
+// primary P therefore holds every acknowledged write once it has pulled
+// from every copy of the terms that acknowledged writes, except from fewer
+// than W of them (at least one holder of each write is among the rest).
+//
+// P relies on that only when it knows the term before it: it was a backup
+// in the previous table's term T, caught up at least once from T's primary
+// while that primary served (a primary serves only once it holds every
+// write acknowledged before T: by induction, the same argument), and has
+// seen no term after T (its fence is T's). Then P holds every write of
+// older terms, and each write acknowledged in T is on W of T's copies
+// (`basis.copies`: every replica the tables of T named while P followed
+// them). So a copy that left the table (not reachable as a member: killed,
+// frozen, cut off) is skipped when the copies of T that P pulled from (P
+// included) leave fewer than W of T's copies unpulled. Otherwise, as
+// before, P tries it once, and gives its copy up when that fails.
+//
+// Copies still in the table are always pulled from (retrying while they
+// stay): they may hold writes P lacks.
 void CacheNodeCore::Promote(
     uint32_t partition, uint64_t generation, uint64_t term,
-    std::vector<std::pair<std::string, std::string>> sources) {
+    std::vector<std::pair<std::string, std::string>> sources,
+    PromotionBasis basis) {
   absl::BitGen random;
   RetryPolicy retry{absl::Milliseconds(50), absl::Seconds(1), 2.0, 0};
   uint64_t after = 0;
@@ -813,26 +889,60 @@ void CacheNodeCore::Promote(
     after = state.last_version;
   }
   uint64_t highest = after;
-  for (const auto& [node, address] : sources) {
+  auto in_table = [this](const std::string& node) {
+    std::shared_ptr<const TableView> view = table();
+    return view == nullptr || view->epoch() == 0 ||
+           !view->Address(node).empty();
+  };
+  // Pulls from one copy until it answered (true), or it is no longer in
+  // the table and did not answer (false: its copy is gone).
+  auto pull = [&](const std::string& node,
+                  const std::string& address) -> absl::StatusOr<bool> {
     for (int attempt = 1;; ++attempt) {
-      if (!GenerationIs(partition, generation)) return;
+      if (!GenerationIs(partition, generation)) {
+        return absl::CancelledError("the promotion was superseded");
+      }
       absl::StatusOr<uint64_t> pulled =
-          PullFrom(address, partition, after, term);
+          PullFrom(address, partition, after, term, /*from_backup=*/false);
       if (pulled.ok()) {
         highest = std::max(highest, *pulled);
-        break;
+        return true;
       }
-      std::shared_ptr<const TableView> view = table();
-      if (view != nullptr && view->Address(node).empty() && view->epoch() > 0) {
-        // Not a live cache node any more: its copy is gone.
-        break;
-      }
+      if (!in_table(node)) return false;
       if (LogRetry(attempt, pulled.status())) {
         spdlog::warn("partition {}: catching up from {} ({}): {}; retrying",
                      partition, node, address, pulled.status().ToString());
       }
       absl::SleepFor(retry.Backoff(attempt, random));
     }
+  };
+  std::set<std::string> pulled = {options_.node_id};
+  std::vector<std::pair<std::string, std::string>> departed;
+  for (const auto& [node, address] : sources) {
+    if (!in_table(node)) {
+      departed.emplace_back(node, address);
+      continue;
+    }
+    absl::StatusOr<bool> answered = pull(node, address);
+    if (!answered.ok()) return;
+    if (*answered) pulled.insert(node);
+  }
+  for (const auto& [node, address] : departed) {
+    int unpulled = 0;
+    for (const std::string& copy : basis.copies) {
+      if (pulled.count(copy) == 0) ++unpulled;
+    }
+    if (basis.settled && !in_table(node) && unpulled < basis.quorum) {
+      spdlog::info(
+          "partition {}: not catching up from {}, which left the table: the "
+          "copies caught up from hold every acknowledged write ({} of the "
+          "term's {} copies unreached, write quorum {})",
+          partition, node, unpulled, basis.copies.size(), basis.quorum);
+      continue;
+    }
+    absl::StatusOr<bool> answered = pull(node, address);
+    if (!answered.ok()) return;
+    if (*answered) pulled.insert(node);
   }
   PartitionState& state = *partitions_[partition];
   absl::MutexLock lock(&state.mu);
@@ -879,13 +989,14 @@ void CacheNodeCore::CatchUpFromPrimary(uint32_t partition,
       after = state.last_version;
       term = state.term;
     }
-    absl::StatusOr<uint64_t> pulled =
-        PullFrom(view->Address(primary), partition, after, term);
+    absl::StatusOr<uint64_t> pulled = PullFrom(
+        view->Address(primary), partition, after, term, /*from_backup=*/true);
     if (pulled.ok()) {
       PartitionState& state = *partitions_[partition];
       absl::MutexLock lock(&state.mu);
       state.catch_up_queued = false;
       if (state.generation != generation) return;
+      state.synced = true;
       state.last_version = std::max(state.last_version, *pulled);
       FollowChainLocked(state);
       if (absl::Status s = store_->SetMeta(

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -166,6 +167,24 @@ class CacheNodeCore {
     // Backup: writes applied past a gap, previous version -> version, so
     // the contiguous version can move through them once the gap is filled.
     std::map<uint64_t, uint64_t> pending_chain ABSL_GUARDED_BY(mu);
+    // Backup: caught up at least once from the primary of `term` while it
+    // served (so this copy holds every write that primary held then).
+    bool synced ABSL_GUARDED_BY(mu) = false;
+    // The copies (replicas) of the partition named by the tables of `term`
+    // this node followed in its role, and the smallest write quorum of
+    // those tables.
+    std::set<std::string> term_copies ABSL_GUARDED_BY(mu);
+    int term_quorum ABSL_GUARDED_BY(mu) = 0;
+  };
+
+  // What a promotion knows of the term before it (see Promote).
+  struct PromotionBasis {
+    // This node was a synced backup in the previous term, and saw no newer
+    // term than it.
+    bool settled = false;
+    // That term's copies and write quorum (PartitionState::term_copies).
+    std::set<std::string> copies;
+    int quorum = 0;
   };
 
   // A write the primary is about to make, decided under the partition lock.
@@ -199,13 +218,23 @@ class CacheNodeCore {
   void Enqueue(std::function<void()> task);
   void RunWorker();
   void Promote(uint32_t partition, uint64_t generation, uint64_t term,
-               std::vector<std::pair<std::string, std::string>> sources);
+               std::vector<std::pair<std::string, std::string>> sources,
+               PromotionBasis basis);
   void CatchUpFromPrimary(uint32_t partition, uint64_t generation);
   // Pulls a partition's entries above `after` from `address`; returns the
-  // highest version seen (snapshot included).
+  // highest version seen (snapshot included). `from_backup`: a backup
+  // catching up from its primary, which answers only while it serves.
   absl::StatusOr<uint64_t> PullFrom(const std::string& address,
                                     uint32_t partition, uint64_t after,
-                                    uint64_t term);
+                                    uint64_t term, bool from_backup);
+  // The write quorum of `partition` under `view`: copies that must hold a
+  // write before it is acknowledged, the primary included.
+  int WriteQuorum(const TableView& view, uint32_t partition) const;
+  // Starts (`reset`) or extends a role's record of the partition's copies
+  // (PartitionState::term_copies) with `view`'s.
+  void NoteCopiesLocked(PartitionState& state, const TableView& view,
+                        uint32_t partition, bool reset) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(state.mu);
   bool GenerationIs(uint32_t partition, uint64_t generation);
   // Moves a backup's contiguous version through writes already applied.
   static void FollowChainLocked(PartitionState& state)

@@ -23,7 +23,9 @@
 #include "cache_node/node_channels.h"
 #include "cache_node/partition_store.h"
 #include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "proto/parley/v1/cache_node.grpc.pb.h"
 #include "proto/parley/v1/cache_node.pb.h"
 #include "proto/parley/v1/coordinator.pb.h"
 #include "services/common/testing/status_matchers.h"
@@ -1014,6 +1016,161 @@ TEST_F(CacheNodeCoreTest, CatchUpWithANewerTermFencesThePrimary) {
 
   // Other partitions are not affected.
   EXPECT_GT(MustPut(MakePut("objects", KeyIn("objects", p + 1), "v")), 0u);
+}
+
+// ----------------------------------------------------------- promotion
+
+// A stand-in for another cache node that serves catch-ups of an empty
+// partition, a backup's too unless `refuse_backups`; once frozen, it holds
+// every catch-up without answering (as a process stopped with SIGSTOP).
+class FakeSource final : public v1::CacheNode::Service {
+ public:
+  explicit FakeSource(bool refuse_backups) : refuse_backups_(refuse_backups) {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                             &port_);
+    builder.RegisterService(this);
+    server_ = builder.BuildAndStart();
+  }
+  ~FakeSource() override {
+    closing_ = true;
+    server_->Shutdown();
+  }
+
+  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+  int backup_catch_ups() const { return backup_catch_ups_.load(); }
+  int pulls() const { return pulls_.load(); }
+  void Freeze() { frozen_ = true; }
+
+  grpc::Status CatchUp(grpc::ServerContext* context,
+                       const v1::CatchUpRequest* request,
+                       grpc::ServerWriter<v1::CatchUpChunk>* writer) override {
+    if (frozen_) {
+      if (!request->from_backup()) ++pulls_;
+      while (!closing_ && !context->IsCancelled()) {
+        absl::SleepFor(absl::Milliseconds(10));
+      }
+      return grpc::Status(grpc::StatusCode::CANCELLED, "frozen");
+    }
+    if (request->from_backup()) {
+      if (refuse_backups_) {
+        return grpc::Status(grpc::StatusCode::UNAVAILABLE, "not serving yet");
+      }
+      ++backup_catch_ups_;
+    }
+    v1::CatchUpChunk last;
+    last.set_last(true);
+    writer->Write(last);
+    return grpc::Status::OK;
+  }
+
+ private:
+  const bool refuse_backups_;
+  std::atomic<bool> frozen_{false};
+  std::atomic<bool> closing_{false};
+  std::atomic<int> backup_catch_ups_{0};
+  std::atomic<int> pulls_{0};
+  int port_ = 0;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+// A table of kPartitions partitions with these replicas (primary first)
+// and term, naming `addresses`.
+v1::PartitionTable TableOf(
+    uint64_t epoch, uint64_t term, const std::vector<std::string>& replicas,
+    const std::vector<std::pair<std::string, std::string>>& addresses) {
+  v1::PartitionTable table;
+  table.set_epoch(epoch);
+  table.set_partition_count(kPartitions);
+  table.set_replication_factor(3);
+  for (uint32_t p = 0; p < kPartitions; ++p) {
+    v1::PartitionReplicas* partition = table.add_partitions();
+    partition->set_partition(p);
+    partition->set_primary_term(term);
+    for (const std::string& node : replicas) partition->add_replicas(node);
+  }
+  for (const auto& [node, address] : addresses) {
+    v1::CacheNodeAddress* entry = table.add_nodes();
+    entry->set_id(node);
+    entry->set_address(address);
+  }
+  return table;
+}
+
+// The partitions of a primary that froze and left the table fail over at
+// once when this node, its backup, had caught up from it and the other
+// backup answers: two of the three copies reached, with a write quorum of
+// two (R=3).
+TEST_F(CacheNodeCoreTest, APromotionSkipsALeftCopyWhenTheSurvivorsSuffice) {
+  FakeSource primary(/*refuse_backups=*/false);
+  FakeSource other(/*refuse_backups=*/false);
+  core_->OnTable(TableOf(1, 1, {"primary", kSelf, kOther},
+                         {{"primary", primary.address()},
+                          {kSelf, kSelfAddress},
+                          {kOther, other.address()}}));
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (primary.backup_catch_ups() < static_cast<int>(kPartitions) &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(primary.backup_catch_ups(), static_cast<int>(kPartitions));
+  absl::SleepFor(absl::Milliseconds(100));  // The last ones are recorded.
+
+  primary.Freeze();
+  const absl::Time left = absl::Now();
+  core_->OnTable(TableOf(2, 2, {kSelf, kOther},
+                         {{kSelf, kSelfAddress}, {kOther, other.address()}}));
+  AwaitAllServing();
+  EXPECT_LT(absl::Now() - left, absl::Seconds(3));
+  EXPECT_EQ(primary.pulls(), 0);
+}
+
+// Without that knowledge (this node never caught up from the old primary)
+// the promotion still tries the copy that left, which never answers.
+TEST_F(CacheNodeCoreTest, APromotionTriesALeftCopyThatMayHoldWrites) {
+  FakeSource primary(/*refuse_backups=*/true);
+  FakeSource other(/*refuse_backups=*/false);
+  core_->OnTable(TableOf(1, 1, {"primary", kSelf, kOther},
+                         {{"primary", primary.address()},
+                          {kSelf, kSelfAddress},
+                          {kOther, other.address()}}));
+  absl::SleepFor(absl::Milliseconds(200));
+  primary.Freeze();
+  core_->OnTable(TableOf(2, 2, {kSelf, kOther},
+                         {{kSelf, kSelfAddress}, {kOther, other.address()}}));
+  absl::SleepFor(absl::Seconds(2));
+  EXPECT_THAT(
+      core_->Get(MakeGet("objects", KeyIn("objects", 0))),
+      StatusIs(absl::StatusCode::kUnavailable, HasSubstr("being taken over")));
+  EXPECT_GT(primary.pulls(), 0);
+}
+
+TEST_F(CacheNodeCoreTest, APromotingPrimaryServesNoBackupCatchUp) {
+  // "other" (nothing listens there) is a copy to pull from: the promotion
+  // waits for it.
+  core_->OnTable(MakeTable(/*epoch=*/1, Uniform({kSelf, kOther}, /*term=*/1)));
+  v1::CatchUpRequest request;
+  request.set_partition(2);
+  request.set_term(1);
+  request.set_from_node(kOther);
+  request.set_from_backup(true);
+  auto drain = [](std::vector<v1::ReplicatedWrite>&) { return true; };
+  EXPECT_THAT(core_->ServeCatchUp(request, drain),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("does not serve partition 2")));
+  // A promoting node's copy is still served to another promotion.
+  request.set_from_backup(false);
+  EXPECT_TRUE(core_->ServeCatchUp(request, drain).ok());
+
+  // Once serving, the backup is answered.
+  core_->OnTable(MakeTable(/*epoch=*/2, Uniform({kSelf}, /*term=*/1)));
+  AwaitAllServing();
+  request.set_from_backup(true);
+  EXPECT_TRUE(core_->ServeCatchUp(request, drain).ok());
+  // Not for another term.
+  request.set_term(2);
+  EXPECT_THAT(core_->ServeCatchUp(request, drain),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("")));
 }
 
 // --------------------------------------------------------------- stats
