@@ -428,10 +428,15 @@ class CacheClient::Impl {
                             response->message());
     }
     if (status.ok()) return op->done(std::move(response));
-    // A transport failure (no answer) or the tier saying the primary moved
-    // or is being taken over.
+    // The tier saying the operation was not applied and may succeed again
+    // (the primary moved, or is being taken over): safe to repeat, even a
+    // compare-and-set. A transport failure (no answer: the stream broke or
+    // timed out) or another error leaves the outcome of a write unknown:
+    // repeated only when that is harmless (not a compare-and-set).
     const bool not_applied =
-        status.code() == absl::StatusCode::kFailedPrecondition;
+        status.code() == absl::StatusCode::kFailedPrecondition ||
+        (response.ok() && response->not_applied() &&
+         status.code() == absl::StatusCode::kUnavailable);
     const bool retryable =
         not_applied || (!IsCompareAndSet(op->request) &&
                         (status.code() == absl::StatusCode::kUnavailable ||

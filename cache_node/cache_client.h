@@ -37,8 +37,10 @@ struct CacheClientOptions {
 // its partition over one long-lived Pipeline stream per node (many
 // operations in flight, no unary call each), and retries when the primary
 // moved or is being taken over, once the table's epoch moves or after a
-// backoff. Compare-and-set writes are retried only when the tier reports
-// that they were not applied. Thread-safe.
+// backoff (up to operation_timeout). Compare-and-set writes are retried
+// only when the tier reports that they were not applied (FAILED_PRECONDITION,
+// or UNAVAILABLE marked not_applied), never after a broken stream or a
+// timeout, whose outcome is unknown. Thread-safe.
 class CacheClient {
  public:
   // Connects and waits (up to `wait`) for the first partition table.

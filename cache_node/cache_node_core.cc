@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/random/random.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -20,6 +21,11 @@ namespace {
 constexpr int kWorkers = 8;
 constexpr absl::string_view kSessionPrefix = "sessions/";
 constexpr absl::Duration kPullDeadline = absl::Seconds(30);
+// How a primary still promoting answers a backup's catch-up ("... does
+// not serve partition 3 as the primary of term 7 (yet); retry"), and how
+// soon the backup asks again.
+constexpr absl::string_view kNotServingYet = "does not serve partition";
+constexpr absl::Duration kPromotingPrimaryRetry = absl::Milliseconds(20);
 // Store errors are logged at most this often.
 constexpr absl::Duration kErrorLogInterval = absl::Seconds(10);
 // Out-of-order writes a backup remembers while a gap is being filled.
@@ -37,7 +43,20 @@ bool LogRetry(int attempt, const absl::Status& why) {
   return attempt == 5 && why.code() != absl::StatusCode::kResourceExhausted;
 }
 
+// Marks statuses of operations that were certainly not applied.
+constexpr absl::string_view kNotAppliedPayload =
+    "type.parley.dev/parley.cache.NotApplied";
+
 }  // namespace
+
+absl::Status NotApplied(absl::Status status) {
+  if (!status.ok()) status.SetPayload(kNotAppliedPayload, absl::Cord("1"));
+  return status;
+}
+
+bool IsNotApplied(const absl::Status& status) {
+  return !status.ok() && status.GetPayload(kNotAppliedPayload).has_value();
+}
 
 CacheNodeCore::CacheNodeCore(CacheNodeOptions options, PartitionStore* store,
                              std::shared_ptr<NodeChannels> channels)
@@ -282,17 +301,17 @@ absl::StatusOr<Route> CacheNodeCore::RouteFor(absl::string_view ns,
   if (absl::Status s = ValidateKey("key", key); !s.ok()) return s;
   std::shared_ptr<const TableView> view = table();
   if (view == nullptr || view->partition_count() == 0) {
-    return absl::UnavailableError(
+    return NotApplied(absl::UnavailableError(
         "this cache node has no partition table yet; is the coordinator "
-        "reachable?");
+        "reachable?"));
   }
   const uint32_t p = PartitionOf(ns, key, view->partition_count());
   if (partition != nullptr) *partition = p;
   const std::string& primary = view->Primary(p);
   if (primary.empty()) {
-    return absl::UnavailableError(
+    return NotApplied(absl::UnavailableError(
         absl::StrCat("partition ", p, " has no cache node (table epoch ",
-                     view->epoch(), "); are any cache nodes up?"));
+                     view->epoch(), "); are any cache nodes up?")));
   }
   Route route;
   route.local = primary == options_.node_id;
@@ -343,24 +362,25 @@ void CacheNodeCore::NoteStoreError(absl::string_view what,
 
 absl::Status CacheNodeCore::CheckServingLocked(uint32_t partition,
                                                PartitionState& state) {
+  // Every refusal here comes before anything is written.
   if (state.role != Role::kPrimary) {
     std::shared_ptr<const TableView> view = table();
-    return absl::FailedPreconditionError(absl::StrCat(
+    return NotApplied(absl::FailedPreconditionError(absl::StrCat(
         "cache node '", options_.node_id, "' is not the primary of partition ",
         partition, "; its primary is '",
         view != nullptr ? view->Primary(partition) : std::string(),
-        "' (table epoch ", view != nullptr ? view->epoch() : 0, ")"));
+        "' (table epoch ", view != nullptr ? view->epoch() : 0, ")")));
   }
   if (state.fence > state.term) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("partition ", partition, " has a newer primary term (",
-                     state.fence, " > ", state.term, ") than cache node '",
-                     options_.node_id, "' holds; refresh the partition table"));
+    return NotApplied(absl::FailedPreconditionError(absl::StrCat(
+        "partition ", partition, " has a newer primary term (", state.fence,
+        " > ", state.term, ") than cache node '", options_.node_id,
+        "' holds; refresh the partition table")));
   }
   if (!state.serving) {
-    return absl::UnavailableError(absl::StrCat(
+    return NotApplied(absl::UnavailableError(absl::StrCat(
         "partition ", partition, " is being taken over by cache node '",
-        options_.node_id, "' (catching up from the other copies); retry"));
+        options_.node_id, "' (catching up from the other copies); retry")));
   }
   return absl::OkStatus();
 }
@@ -453,9 +473,9 @@ void CacheNodeCore::WritePrimary(
       NoteStoreError("storing a write", s);
     } else if (!stay_when_low_) {
       // Not stored here: the other nodes take the partition over shortly.
-      s = absl::UnavailableError(absl::StrCat(
+      s = NotApplied(absl::UnavailableError(absl::StrCat(
           s.message(), "; cache node '", options_.node_id,
-          "' hands its partitions over to the other nodes: retry"));
+          "' hands its partitions over to the other nodes: retry")));
     }
     done(s);
     return;
@@ -766,10 +786,10 @@ absl::StatusOr<uint64_t> CacheNodeCore::ServeCatchUp(
     if (request.from_backup() &&
         !(state.role == Role::kPrimary && state.serving &&
           state.term == request.term() && state.fence == state.term)) {
-      return absl::UnavailableError(absl::StrCat(
-          "cache node '", options_.node_id, "' does not serve partition ",
-          request.partition(), " as the primary of term ", request.term(),
-          " (yet); retry"));
+      return absl::UnavailableError(
+          absl::StrCat("cache node '", options_.node_id, "' ", kNotServingYet,
+                       " ", request.partition(), " as the primary of term ",
+                       request.term(), " (yet); retry"));
     }
   }
   active_catch_ups_.fetch_add(1);
@@ -971,7 +991,8 @@ void CacheNodeCore::CatchUpFromPrimary(uint32_t partition,
                                        uint64_t generation) {
   absl::BitGen random;
   RetryPolicy retry{absl::Milliseconds(50), absl::Seconds(2), 2.0, 0};
-  for (int attempt = 1;; ++attempt) {
+  int failures = 0;
+  while (true) {
     if (!GenerationIs(partition, generation)) return;
     std::shared_ptr<const TableView> view = table();
     if (view == nullptr) return;
@@ -1006,11 +1027,19 @@ void CacheNodeCore::CatchUpFromPrimary(uint32_t partition,
       }
       return;
     }
-    if (LogRetry(attempt, pulled.status())) {
+    if (pulled.status().code() == absl::StatusCode::kUnavailable &&
+        absl::StrContains(pulled.status().message(), kNotServingYet)) {
+      // The primary is finishing its promotion: writes it takes now need
+      // this copy caught up, so ask again soon.
+      absl::SleepFor(kPromotingPrimaryRetry);
+      continue;
+    }
+    ++failures;
+    if (LogRetry(failures, pulled.status())) {
       spdlog::warn("partition {}: catching up from primary {}: {}; retrying",
                    partition, primary, pulled.status().ToString());
     }
-    absl::SleepFor(retry.Backoff(attempt, random));
+    absl::SleepFor(retry.Backoff(failures, random));
   }
 }
 

@@ -49,6 +49,14 @@ struct Route {
   std::string primary_address;
 };
 
+// Marks an error status as the answer to an operation this node certainly
+// did not apply (the partition's primary moved, or is being taken over), so
+// that a client may retry it, a compare-and-set included.
+absl::Status NotApplied(absl::Status status);
+
+// True for a status marked by NotApplied.
+bool IsNotApplied(const absl::Status& status);
+
 // Called with the outcome of a write once enough copies hold it.
 template <typename Response>
 using Done = std::function<void(absl::StatusOr<Response>)>;

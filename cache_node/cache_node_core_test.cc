@@ -1145,6 +1145,31 @@ TEST_F(CacheNodeCoreTest, APromotionTriesALeftCopyThatMayHoldWrites) {
   EXPECT_GT(primary.pulls(), 0);
 }
 
+TEST_F(CacheNodeCoreTest, RefusalsBeforeAnyWriteAreMarkedNotApplied) {
+  // Being taken over ("other", where nothing listens, is still to be
+  // caught up from).
+  core_->OnTable(MakeTable(/*epoch=*/1, Uniform({kSelf, kOther}, /*term=*/1)));
+  absl::StatusOr<v1::PutResponse> put =
+      Put(MakePut("objects", KeyIn("objects", 1), "v", 0, /*expected=*/0));
+  EXPECT_THAT(put, StatusIs(absl::StatusCode::kUnavailable,
+                            HasSubstr("being taken over")));
+  EXPECT_TRUE(IsNotApplied(put.status()));
+  // Not the primary.
+  core_->OnTable(MakeTable(/*epoch=*/2, Uniform({kOther}, /*term=*/2)));
+  put = Put(MakePut("objects", KeyIn("objects", 1), "v", 0, /*expected=*/0));
+  EXPECT_THAT(put, StatusIs(absl::StatusCode::kFailedPrecondition,
+                            HasSubstr("not the primary")));
+  EXPECT_TRUE(IsNotApplied(put.status()));
+  // A compare-and-set that lost is an answer, not a refusal.
+  core_->OnTable(MakeTable(/*epoch=*/3, Uniform({kSelf}, /*term=*/3)));
+  AwaitAllServing();
+  put = Put(MakePut("objects", KeyIn("objects", 1), "v", 0, /*expected=*/5));
+  EXPECT_THAT(put, StatusIs(absl::StatusCode::kAborted, HasSubstr("")));
+  EXPECT_FALSE(IsNotApplied(put.status()));
+  EXPECT_FALSE(IsNotApplied(absl::OkStatus()));
+  EXPECT_FALSE(IsNotApplied(NotApplied(absl::OkStatus())));
+}
+
 TEST_F(CacheNodeCoreTest, APromotingPrimaryServesNoBackupCatchUp) {
   // "other" (nothing listens there) is a copy to pull from: the promotion
   // waits for it.

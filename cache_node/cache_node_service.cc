@@ -19,6 +19,9 @@ namespace {
 
 // Metadata marking a request one node already forwarded (one hop only).
 constexpr char kForwardedHeader[] = "x-parley-forwarded";
+// Trailing metadata of a unary answer to an operation that was certainly
+// not applied (CacheNodeService::Completion).
+constexpr char kNotAppliedHeader[] = "x-parley-not-applied";
 // Metadata asking a primary to scan one partition only.
 constexpr char kScanPartitionHeader[] = "x-parley-scan-partition";
 constexpr absl::Duration kForwardDeadline = absl::Seconds(5);
@@ -29,42 +32,53 @@ bool IsForwarded(const grpc::CallbackServerContext* context) {
   return context->client_metadata().count(kForwardedHeader) > 0;
 }
 
+using Completion = CacheNodeService::Completion;
+
+// Completes with an absl::Status from the core.
+void CompleteWith(const Completion& done, const absl::Status& status) {
+  done(ToGrpcStatus(status), IsNotApplied(status));
+}
+
+// Finishes a unary operation call.
+void FinishUnary(grpc::CallbackServerContext* context,
+                 grpc::ServerUnaryReactor* reactor, const grpc::Status& status,
+                 bool not_applied) {
+  if (not_applied) context->AddTrailingMetadata(kNotAppliedHeader, "1");
+  reactor->Finish(status);
+}
+
 // How each operation runs on its primary.
 void RunLocal(CacheNodeCore* core, const v1::GetRequest& request,
-              v1::GetResponse* response,
-              std::function<void(grpc::Status)> done) {
+              v1::GetResponse* response, Completion done) {
   absl::StatusOr<v1::GetResponse> result = core->Get(request);
   if (result.ok()) *response = std::move(*result);
-  done(ToGrpcStatus(result.status()));
+  CompleteWith(done, result.status());
 }
 
 template <typename Request, typename Response>
 void RunLocalWrite(void (CacheNodeCore::*method)(const Request&,
                                                  Done<Response>),
                    CacheNodeCore* core, const Request& request,
-                   Response* response, std::function<void(grpc::Status)> done) {
+                   Response* response, Completion done) {
   (core->*method)(request, [response, done](absl::StatusOr<Response> result) {
     if (result.ok()) *response = std::move(*result);
-    done(ToGrpcStatus(result.status()));
+    CompleteWith(done, result.status());
   });
 }
 
 void RunLocal(CacheNodeCore* core, const v1::PutRequest& request,
-              v1::PutResponse* response,
-              std::function<void(grpc::Status)> done) {
+              v1::PutResponse* response, Completion done) {
   RunLocalWrite(&CacheNodeCore::Put, core, request, response, std::move(done));
 }
 
 void RunLocal(CacheNodeCore* core, const v1::DeleteRequest& request,
-              v1::DeleteResponse* response,
-              std::function<void(grpc::Status)> done) {
+              v1::DeleteResponse* response, Completion done) {
   RunLocalWrite(&CacheNodeCore::Delete, core, request, response,
                 std::move(done));
 }
 
 void RunLocal(CacheNodeCore* core, const v1::TouchRequest& request,
-              v1::TouchResponse* response,
-              std::function<void(grpc::Status)> done) {
+              v1::TouchResponse* response, Completion done) {
   RunLocalWrite(&CacheNodeCore::Touch, core, request, response,
                 std::move(done));
 }
@@ -111,21 +125,22 @@ CacheNodeService::CacheNodeService(CacheNodeCore* core,
 
 template <typename Request, typename Response>
 void CacheNodeService::Dispatch(bool forwarded, const Request& request,
-                                Response* response,
-                                std::function<void(grpc::Status)> done) {
+                                Response* response, Completion done) {
   absl::StatusOr<Route> route =
       core_->RouteFor(request.namespace_(), request.key(), nullptr);
-  if (!route.ok()) return done(ToGrpcStatus(route.status()));
+  if (!route.ok()) return CompleteWith(done, route.status());
   if (route->local) {
     return RunLocal(core_, request, response, std::move(done));
   }
   if (forwarded || route->primary_address.empty()) {
-    return done(grpc::Status(
-        grpc::StatusCode::FAILED_PRECONDITION,
-        absl::StrCat("cache node '", core_->node_id(),
-                     "' is not the primary; the owner is '", route->primary_id,
-                     "' at ", route->primary_address,
-                     " (tables are settling; retry)")));
+    return done(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                             absl::StrCat("cache node '", core_->node_id(),
+                                          "' is not the primary; the owner is "
+                                          "'",
+                                          route->primary_id, "' at ",
+                                          route->primary_address,
+                                          " (tables are settling; retry)")),
+                /*not_applied=*/true);
   }
   core_->CountForward();
   auto call = std::make_shared<ForwardedCall<Request>>();
@@ -134,9 +149,13 @@ void CacheNodeService::Dispatch(bool forwarded, const Request& request,
   call->context.set_deadline(
       absl::ToChronoTime(absl::Now() + kForwardDeadline));
   call->context.AddMetadata(kForwardedHeader, core_->node_id());
-  CallAsync(
-      call->stub->async(), &call->context, &call->request, response,
-      [call, done = std::move(done)](grpc::Status status) { done(status); });
+  CallAsync(call->stub->async(), &call->context, &call->request, response,
+            [call, done = std::move(done)](grpc::Status status) {
+              // The primary's own verdict; a failed call is not one.
+              const auto& trailers = call->context.GetServerTrailingMetadata();
+              done(status, !status.ok() && trailers.find(kNotAppliedHeader) !=
+                                               trailers.end());
+            });
 }
 
 grpc::ServerUnaryReactor* CacheNodeService::Get(
@@ -149,7 +168,9 @@ grpc::ServerUnaryReactor* CacheNodeService::Get(
   }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   Dispatch(IsForwarded(context), *request, response,
-           [reactor](grpc::Status status) { reactor->Finish(status); });
+           [context, reactor](const grpc::Status& status, bool not_applied) {
+             FinishUnary(context, reactor, status, not_applied);
+           });
   return reactor;
 }
 
@@ -163,7 +184,9 @@ grpc::ServerUnaryReactor* CacheNodeService::Put(
   }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   Dispatch(IsForwarded(context), *request, response,
-           [reactor](grpc::Status status) { reactor->Finish(status); });
+           [context, reactor](const grpc::Status& status, bool not_applied) {
+             FinishUnary(context, reactor, status, not_applied);
+           });
   return reactor;
 }
 
@@ -177,7 +200,9 @@ grpc::ServerUnaryReactor* CacheNodeService::Delete(
   }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   Dispatch(IsForwarded(context), *request, response,
-           [reactor](grpc::Status status) { reactor->Finish(status); });
+           [context, reactor](const grpc::Status& status, bool not_applied) {
+             FinishUnary(context, reactor, status, not_applied);
+           });
   return reactor;
 }
 
@@ -191,7 +216,9 @@ grpc::ServerUnaryReactor* CacheNodeService::Touch(
   }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   Dispatch(IsForwarded(context), *request, response,
-           [reactor](grpc::Status status) { reactor->Finish(status); });
+           [context, reactor](const grpc::Status& status, bool not_applied) {
+             FinishUnary(context, reactor, status, not_applied);
+           });
   return reactor;
 }
 
@@ -233,7 +260,7 @@ grpc::ServerUnaryReactor* CacheNodeService::MultiGet(
   const bool forwarded = IsForwarded(context);
   for (int i = 0; i < n; ++i) {
     Dispatch(forwarded, gather->requests[i], response->mutable_results(i),
-             [gather, reactor](grpc::Status status) {
+             [gather, reactor](const grpc::Status& status, bool) {
                if (!status.ok()) {
                  absl::MutexLock lock(&gather->mu);
                  if (gather->first_error.ok()) gather->first_error = status;
@@ -621,14 +648,16 @@ class PipelineReactor
     auto response = std::make_shared<v1::PipelineResponse>();
     response->set_id(id);
     Response* result = ((*response).*mutable_result)();
-    service_->Dispatch(forwarded_, request, result,
-                       [this, response](grpc::Status status) {
-                         response->set_code(status.error_code());
-                         if (!status.ok()) {
-                           response->set_message(status.error_message());
-                         }
-                         Complete(std::move(*response));
-                       });
+    service_->Dispatch(
+        forwarded_, request, result,
+        [this, response](const grpc::Status& status, bool not_applied) {
+          response->set_code(status.error_code());
+          if (!status.ok()) {
+            response->set_message(status.error_message());
+            response->set_not_applied(not_applied);
+          }
+          Complete(std::move(*response));
+        });
   }
 
   void Run(const v1::PipelineRequest& op) {

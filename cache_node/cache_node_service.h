@@ -65,12 +65,17 @@ class CacheNodeService final : public v1::CacheNode::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::CatchUpRequest* request) override;
 
-  // One operation of any kind, completed through `done` with the gRPC
-  // status: served here or forwarded to the primary. Shared by the unary
-  // calls and Pipeline.
+  // Completes an operation: its gRPC status, and whether it was certainly
+  // not applied (a refusal before anything was written, which a client may
+  // retry). Unary calls carry that as trailing metadata
+  // "x-parley-not-applied: 1", Pipeline answers as `not_applied`.
+  using Completion = std::function<void(const grpc::Status&, bool)>;
+
+  // One operation of any kind, completed through `done`: served here or
+  // forwarded to the primary. Shared by the unary calls and Pipeline.
   template <typename Request, typename Response>
   void Dispatch(bool forwarded, const Request& request, Response* response,
-                std::function<void(grpc::Status)> done);
+                Completion done);
 
  private:
   CacheNodeCore* const core_;
