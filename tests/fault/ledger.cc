@@ -27,11 +27,11 @@ std::vector<Writers::Attempt> Writers::Attempts() {
   return log_;
 }
 
-void Writers::Finished(absl::Time start, absl::StatusCode code) {
-  if (code != absl::StatusCode::kOk) ++failures_;
+void Writers::Finished(absl::Time start, const absl::Status& status) {
+  if (!status.ok()) ++failures_;
   const absl::Time end = absl::Now();
   absl::MutexLock lock(&mu_);
-  log_.push_back({start, end, code});
+  log_.push_back({start, end, status.code(), std::string(status.message())});
 }
 
 void Writers::Stop() {
@@ -52,7 +52,7 @@ void Writers::Run(int t) {
     const absl::Time start = absl::Now();
     absl::StatusOr<uint64_t> version = client_->Put(ns_, key, value);
     if (version.ok()) ledger_->Record(key, *version, value);
-    Finished(start, version.status().code());
+    Finished(start, version.status());
   }
 }
 
@@ -73,7 +73,7 @@ void Writers::RunCompareAndSet(int t) {
       // A failed read fails the write it is for.
       absl::StatusOr<v1::GetResponse> read = client_->Get(ns_, key);
       if (!read.ok()) {
-        Finished(start, read.status().code());
+        Finished(start, read.status());
         continue;
       }
       it->second = read->found() ? read->entry().version() : 0;
@@ -87,7 +87,7 @@ void Writers::RunCompareAndSet(int t) {
     } else {
       it->second.reset();
     }
-    Finished(start, version.status().code());
+    Finished(start, version.status());
   }
 }
 

@@ -59,6 +59,7 @@ class Writers {
     absl::Time start;
     absl::Time end;
     absl::StatusCode code;
+    std::string message;  // of a failed write
   };
   // Every write answered so far, in the order they were answered.
   std::vector<Attempt> Attempts();
@@ -66,7 +67,7 @@ class Writers {
  private:
   void Run(int t);
   void RunCompareAndSet(int t);
-  void Finished(absl::Time start, absl::StatusCode code);
+  void Finished(absl::Time start, const absl::Status& status);
 
   cache::CacheClient* const client_;
   const std::string ns_;
