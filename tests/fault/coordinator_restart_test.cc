@@ -113,8 +113,8 @@ void CoordinatorRestartTest::Run(bool strict) {
   }
   const int calls_during = load.calls() - calls_before;
   const int failures_during = load.failures();
-  // Without `strict`, the load stops before the restart: see
-  // DISABLED_SessionsSurviveTheRestart for what happens to them after it.
+  // Without `strict`, the load stops before the restart
+  // (SessionsSurviveTheRestart keeps it going across).
   if (!strict) load.Stop();
   ASSERT_TRUE(cluster_->RestartCoordinator().ok());
   const absl::Time restarted = absl::Now();
@@ -150,8 +150,8 @@ void CoordinatorRestartTest::Run(bool strict) {
       cluster_->WaitForStableTable({1, 2, 3}, absl::Seconds(30));
   EXPECT_TRUE(stable.ok()) << stable;
   if (!strict) {
-    // The restart may have lost the tier's contents (see
-    // DISABLED_SessionsSurviveTheRestart); what follows needs the profiles.
+    // Reload the profiles what follows needs (idempotent; they survive the
+    // restart, as SessionsSurviveTheRestart shows).
     absl::Status reloaded = cluster_->LoadProfiles(*a, 100);
     ASSERT_TRUE(reloaded.ok()) << reloaded;
   }
