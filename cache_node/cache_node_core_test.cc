@@ -762,6 +762,39 @@ TEST_F(CacheNodeBackupTest, InOrderWritesAdvanceTheContiguousVersion) {
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("")));
 }
 
+// A primary sends a batch again when the stream it went out on broke
+// before the answer (ReplicationLink): the writes the backup holds already
+// change nothing, and count as held.
+TEST_F(CacheNodeBackupTest, ABatchSentAgainChangesNothing) {
+  const v1::ReplicateRequest first = MakeReplicate(
+      {Item("a", "1", Base() + 1, 0), Item("b", "2", Base() + 2, Base() + 1)});
+  ASSERT_EQ(core_->Replicate(first).results_size(), 2);
+  ASSERT_EQ(
+      core_->Replicate(MakeReplicate({Item("a", "3", Base() + 3, Base() + 2)}))
+          .results_size(),
+      1);
+
+  v1::ReplicateResponse again = core_->Replicate(first);
+  ASSERT_EQ(again.results_size(), 2);
+  for (const v1::ReplicateResult& result : again.results()) {
+    EXPECT_EQ(result.code(), 0);
+    EXPECT_EQ(result.contiguous_version(), Base() + 3);
+  }
+  std::optional<StoredEntry> a = MustRead(kPartition, "objects", "a");
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->value, "3");
+  EXPECT_EQ(a->header.version, Base() + 3);
+  absl::StatusOr<PartitionMeta> meta = store_->GetMeta(kPartition);
+  ASSERT_TRUE(meta.ok()) << meta.status();
+  EXPECT_EQ(meta->contiguous_version, Base() + 3);
+
+  // In-order writes continue from there.
+  v1::ReplicateResponse next =
+      core_->Replicate(MakeReplicate({Item("c", "4", Base() + 4, Base() + 3)}));
+  ASSERT_EQ(next.results_size(), 1);
+  EXPECT_EQ(next.results(0).contiguous_version(), Base() + 4);
+}
+
 TEST_F(CacheNodeBackupTest, GapsHoldTheContiguousVersionUntilFilled) {
   v1::ReplicateResponse response =
       core_->Replicate(MakeReplicate({Item("a", "1", Base() + 1, 0)}));

@@ -1,5 +1,6 @@
 #include "cache_node/replication_link.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -17,10 +18,13 @@ constexpr size_t kMaxBatchBytes = 8 << 20;
 // messages (each costs system calls and thread wake-ups on both nodes);
 // an idle one still sends a write at once.
 constexpr size_t kMaxInFlightBatches = 1;
-// A batch not answered in this time breaks the stream.
-constexpr absl::Duration kBatchDeadline = absl::Seconds(3);
-// How long writes fail at once after a stream broke.
-constexpr absl::Duration kReconnectPause = absl::Milliseconds(200);
+// How often the link looks for expired writes, stuck and broken streams.
+constexpr absl::Duration kTick = absl::Milliseconds(20);
+// The pause before a broken stream is reopened: doubled by each break
+// in a row, up to the maximum. The new stream then waits for the channel
+// (which reconnects by itself) rather than failing while it is down.
+constexpr absl::Duration kReopenPause = absl::Milliseconds(20);
+constexpr absl::Duration kMaxReopenPause = absl::Seconds(1);
 
 }  // namespace
 
@@ -59,15 +63,21 @@ class ReplicationStream
   ReplicationStream(std::shared_ptr<ReplicationLink> link,
                     v1::CacheNode::Stub* stub)
       : link_(std::move(link)) {
+    // A backup being reconnected to (restarted, or behind a healed network
+    // partition) is waited for; the link bounds how long.
+    context_.set_wait_for_ready(true);
     stub->async()->ReplicateStream(&context_, this);
+    // Held until the link stops writing to the stream (OnReadDone(false)),
+    // so that OnDone never races a write the link starts.
+    AddHold();
     StartRead(&incoming_);
     StartCall();
   }
 
   // Sends one batch; the link allows one write at a time.
-  void Write(v1::ReplicateRequest request) {
+  void Write(std::shared_ptr<const v1::ReplicateRequest> request) {
     sending_ = std::move(request);
-    StartWrite(&sending_);
+    StartWrite(sending_.get());
   }
 
   void Cancel() { context_.TryCancel(); }
@@ -75,7 +85,12 @@ class ReplicationStream
   void OnWriteDone(bool ok) override { link_->OnWriteDone(this, ok); }
 
   void OnReadDone(bool ok) override {
-    if (!ok) return;  // OnDone follows.
+    if (!ok) {
+      // The call ended: the link writes no more to it; OnDone follows.
+      link_->OnStreamBroken(this);
+      RemoveHold();
+      return;
+    }
     link_->OnAnswer(this, incoming_);
     incoming_.Clear();
     StartRead(&incoming_);
@@ -83,50 +98,84 @@ class ReplicationStream
 
   void OnDone(const grpc::Status& status) override {
     std::shared_ptr<ReplicationLink> link = std::move(link_);
-    link->OnStreamDone(this, status);
+    link->OnStreamDone(status);
     delete this;
   }
 
  private:
   std::shared_ptr<ReplicationLink> link_;
   grpc::ClientContext context_;
-  v1::ReplicateRequest sending_;
+  // Shared with the link, which sends it again if the stream breaks.
+  std::shared_ptr<const v1::ReplicateRequest> sending_;
   v1::ReplicateResponse incoming_;
 };
 
 ReplicationLink::ReplicationLink(std::string self_id, std::string backup_id,
-                                 std::shared_ptr<v1::CacheNode::Stub> stub)
+                                 std::shared_ptr<v1::CacheNode::Stub> stub,
+                                 ReplicationLinkOptions options)
     : self_id_(std::move(self_id)),
       backup_id_(std::move(backup_id)),
-      stub_(std::move(stub)) {}
+      stub_(std::move(stub)),
+      options_(options) {
+  timer_ = std::thread([this] { RunTimer(); });
+}
 
-ReplicationLink::~ReplicationLink() = default;
+ReplicationLink::~ReplicationLink() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  timer_.join();
+  // Nothing sends these any more (no stream holds the link).
+  const absl::Status why = absl::UnavailableError(
+      absl::StrCat("the link to backup ", backup_id_, " was closed"));
+  for (InFlight& batch : resend_) {
+    for (auto& tracker : batch.trackers) {
+      if (tracker != nullptr) tracker->Fail(why);
+    }
+  }
+  for (Pending& pending : queue_) pending.tracker->Fail(why);
+}
 
 void ReplicationLink::Send(v1::ReplicateItem item,
                            std::shared_ptr<AckTracker> tracker) {
   absl::MutexLock lock(&mu_);
   const absl::Time now = absl::Now();
-  if (now < paused_until_) {
-    tracker->Fail(absl::UnavailableError(absl::StrCat(
-        "backup ", backup_id_, " unreachable: ", last_error_.message())));
-    return;
-  }
-  // A backup that stopped answering (e.g. frozen) breaks the stream, so
-  // its writes fail instead of waiting for ever.
-  if (!in_flight_.empty() && stream_ != nullptr &&
-      now - in_flight_.front().sent > kBatchDeadline) {
-    stream_->Cancel();
-  }
-  queue_.push_back({std::move(item), std::move(tracker)});
+  queue_.push_back(
+      {std::move(item), std::move(tracker), now + options_.write_deadline});
   if (stream_ == nullptr) {
-    stream_ = new ReplicationStream(shared_from_this(), stub_.get());
+    if (now < reopen_at_) return;  // The timer reopens it.
+    OpenLocked();
   }
   SendBatchLocked();
 }
 
 void ReplicationLink::Close() {
-  absl::MutexLock lock(&mu_);
-  if (stream_ != nullptr) stream_->Cancel();
+  Failures failures;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stream_ != nullptr) {
+      stream_->Cancel();
+      stream_ = nullptr;
+    }
+    writing_ = false;
+    const absl::Status why = absl::UnavailableError(
+        absl::StrCat("backup ", backup_id_, " left the table"));
+    for (std::deque<InFlight>* batches : {&in_flight_, &resend_}) {
+      for (InFlight& batch : *batches) {
+        for (auto& tracker : batch.trackers) {
+          if (tracker != nullptr)
+            failures.emplace_back(std::move(tracker), why);
+        }
+      }
+      batches->clear();
+    }
+    for (Pending& pending : queue_) {
+      failures.emplace_back(std::move(pending.tracker), why);
+    }
+    queue_.clear();
+  }
+  for (auto& [tracker, why] : failures) tracker->Fail(why);
 }
 
 uint64_t ReplicationLink::ContiguousVersion(uint32_t partition) const {
@@ -135,31 +184,122 @@ uint64_t ReplicationLink::ContiguousVersion(uint32_t partition) const {
   return it == contiguous_.end() ? 0 : it->second;
 }
 
+void ReplicationLink::OpenLocked() {
+  // Null while the link is being destroyed.
+  std::shared_ptr<ReplicationLink> self = weak_from_this().lock();
+  if (self == nullptr) return;
+  stream_ = new ReplicationStream(std::move(self), stub_.get());
+  writing_ = false;
+  stream_answered_ = false;
+}
+
 void ReplicationLink::SendBatchLocked() {
-  if (queue_.empty() || stream_ == nullptr || writing_ ||
+  if (stream_ == nullptr || writing_ ||
       in_flight_.size() >= kMaxInFlightBatches) {
     return;
   }
-  v1::ReplicateRequest request;
-  request.set_from_node(self_id_);
   InFlight batch;
-  batch.batch_id = next_batch_id_++;
-  batch.sent = absl::Now();
-  request.set_batch_id(batch.batch_id);
-  size_t bytes = 0;
-  while (!queue_.empty() && batch.trackers.size() < kMaxBatchItems &&
-         bytes < kMaxBatchBytes) {
-    Pending& next = queue_.front();
-    bytes += next.item.write().value().size() + next.item.write().key().size();
-    batch.writes.emplace_back(next.item.write().partition(),
-                              next.item.write().version());
-    *request.add_items() = std::move(next.item);
-    batch.trackers.push_back(std::move(next.tracker));
-    queue_.pop_front();
+  if (!resend_.empty()) {
+    batch = std::move(resend_.front());
+    resend_.pop_front();
+  } else {
+    if (queue_.empty()) return;
+    auto request = std::make_shared<v1::ReplicateRequest>();
+    request->set_from_node(self_id_);
+    batch.batch_id = next_batch_id_++;
+    request->set_batch_id(batch.batch_id);
+    size_t bytes = 0;
+    while (!queue_.empty() && batch.trackers.size() < kMaxBatchItems &&
+           bytes < kMaxBatchBytes) {
+      Pending& next = queue_.front();
+      bytes +=
+          next.item.write().value().size() + next.item.write().key().size();
+      batch.writes.emplace_back(next.item.write().partition(),
+                                next.item.write().version());
+      *request->add_items() = std::move(next.item);
+      batch.trackers.push_back(std::move(next.tracker));
+      batch.deadlines.push_back(next.deadline);
+      queue_.pop_front();
+    }
+    batch.request = std::move(request);
   }
+  batch.sent = absl::Now();
+  std::shared_ptr<const v1::ReplicateRequest> request = batch.request;
   in_flight_.push_back(std::move(batch));
   writing_ = true;
   stream_->Write(std::move(request));
+}
+
+absl::Status ReplicationLink::LastErrorLocked() const {
+  if (last_error_.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("backup ", backup_id_, " did not answer within ",
+                     absl::FormatDuration(options_.write_deadline)));
+  }
+  return absl::UnavailableError(
+      absl::StrCat("backup ", backup_id_, " unreachable for ",
+                   absl::FormatDuration(options_.write_deadline), ": ",
+                   last_error_.message()));
+}
+
+void ReplicationLink::ExpireLocked(absl::Time now, Failures* failures) {
+  // A stream that answers carries its writes (or breaks: batch_deadline).
+  if (stream_ != nullptr && stream_answered_) return;
+  if (in_flight_.empty() && resend_.empty() && queue_.empty()) return;
+  const absl::Status why = LastErrorLocked();
+  for (std::deque<InFlight>* batches : {&in_flight_, &resend_}) {
+    for (InFlight& batch : *batches) {
+      for (size_t i = 0; i < batch.trackers.size(); ++i) {
+        if (batch.trackers[i] != nullptr && batch.deadlines[i] <= now) {
+          failures->emplace_back(std::move(batch.trackers[i]), why);
+          batch.trackers[i] = nullptr;
+        }
+      }
+    }
+  }
+  // Unsent batches no one waits for are dropped (a backup that misses
+  // writes notices the gap and catches up).
+  resend_.erase(std::remove_if(resend_.begin(), resend_.end(),
+                               [](const InFlight& batch) {
+                                 for (const auto& t : batch.trackers) {
+                                   if (t != nullptr) return false;
+                                 }
+                                 return true;
+                               }),
+                resend_.end());
+  // Queued in order, with the same write_deadline: the oldest first.
+  while (!queue_.empty() && queue_.front().deadline <= now) {
+    failures->emplace_back(std::move(queue_.front().tracker), why);
+    queue_.pop_front();
+  }
+}
+
+void ReplicationLink::RunTimer() {
+  mu_.Lock();
+  while (!stopping_) {
+    mu_.AwaitWithTimeout(absl::Condition(&stopping_), kTick);
+    if (stopping_) break;
+    const absl::Time now = absl::Now();
+    // A backup that stopped answering (e.g. frozen) breaks the stream; its
+    // batches go out again on the next one.
+    if (stream_ != nullptr && !in_flight_.empty() &&
+        now - in_flight_.front().sent > options_.batch_deadline) {
+      stream_->Cancel();
+    }
+    Failures failures;
+    ExpireLocked(now, &failures);
+    if (stream_ == nullptr && now >= reopen_at_ &&
+        (!queue_.empty() || !resend_.empty())) {
+      OpenLocked();
+      SendBatchLocked();
+    }
+    if (!failures.empty()) {
+      mu_.Unlock();
+      for (auto& [tracker, why] : failures) tracker->Fail(why);
+      mu_.Lock();
+    }
+  }
+  mu_.Unlock();
 }
 
 void ReplicationLink::OnWriteDone(ReplicationStream* stream, bool ok) {
@@ -178,6 +318,9 @@ void ReplicationLink::OnAnswer(ReplicationStream* stream,
         in_flight_.front().batch_id != response.batch_id()) {
       return;
     }
+    stream_answered_ = true;
+    breaks_ = 0;
+    last_error_ = absl::OkStatus();
     batch = std::move(in_flight_.front());
     in_flight_.pop_front();
     // Room for the writes queued while this batch was out.
@@ -192,11 +335,14 @@ void ReplicationLink::OnAnswer(ReplicationStream* stream,
   }
   if (response.results_size() != static_cast<int>(batch.writes.size())) {
     for (auto& tracker : batch.trackers) {
-      tracker->Fail(absl::InternalError("short replication answer"));
+      if (tracker != nullptr) {
+        tracker->Fail(absl::InternalError("short replication answer"));
+      }
     }
     return;
   }
   for (size_t i = 0; i < batch.trackers.size(); ++i) {
+    if (batch.trackers[i] == nullptr) continue;  // Already told.
     const v1::ReplicateResult& result = response.results(i);
     // The write counts once the backup holds it and everything before it.
     if (result.code() == 0 &&
@@ -219,27 +365,38 @@ void ReplicationLink::OnAnswer(ReplicationStream* stream,
   }
 }
 
-void ReplicationLink::OnStreamDone(ReplicationStream* stream,
-                                   const grpc::Status& status) {
-  std::deque<InFlight> failed;
-  std::deque<Pending> queued;
-  absl::Status why = absl::UnavailableError(
-      absl::StrCat("backup ", backup_id_, ": ",
-                   status.ok() ? "stream closed" : status.error_message()));
+void ReplicationLink::OnStreamBroken(ReplicationStream* stream) {
+  Failures failures;
   {
     absl::MutexLock lock(&mu_);
     if (stream != stream_) return;
     stream_ = nullptr;
     writing_ = false;
-    failed.swap(in_flight_);
-    queued.swap(queue_);
-    last_error_ = why;
-    paused_until_ = absl::Now() + kReconnectPause;
+    last_error_ = absl::UnavailableError(
+        absl::StrCat("backup ", backup_id_, ": the stream broke"));
+    // The unanswered batches go out again first, in order, on the next
+    // stream: the backup applies only what it does not hold yet.
+    while (!in_flight_.empty()) {
+      resend_.push_front(std::move(in_flight_.back()));
+      in_flight_.pop_back();
+    }
+    const absl::Time now = absl::Now();
+    absl::Duration pause = kReopenPause;
+    for (int i = 0; i < breaks_ && pause < kMaxReopenPause; ++i) pause *= 2;
+    ++breaks_;
+    reopen_at_ = now + std::min(pause, kMaxReopenPause);
+    ExpireLocked(now, &failures);
   }
-  for (InFlight& batch : failed) {
-    for (auto& tracker : batch.trackers) tracker->Fail(why);
+  for (auto& [tracker, why] : failures) tracker->Fail(why);
+}
+
+void ReplicationLink::OnStreamDone(const grpc::Status& status) {
+  absl::MutexLock lock(&mu_);
+  // Why the backup is unreachable, until it answers again.
+  if (!status.ok() && breaks_ > 0) {
+    last_error_ = absl::UnavailableError(
+        absl::StrCat("backup ", backup_id_, ": ", status.error_message()));
   }
-  for (Pending& pending : queued) pending.tracker->Fail(why);
 }
 
 }  // namespace parley::cache
