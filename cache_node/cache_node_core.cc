@@ -1015,8 +1015,9 @@ void CacheNodeCore::CatchUpFromPrimary(uint32_t partition,
     if (pulled.ok()) {
       PartitionState& state = *partitions_[partition];
       absl::MutexLock lock(&state.mu);
-      state.catch_up_queued = false;
+      // A newer table queued a catch-up of its own: that one settles it.
       if (state.generation != generation) return;
+      state.catch_up_queued = false;
       state.synced = true;
       state.last_version = std::max(state.last_version, *pulled);
       FollowChainLocked(state);
