@@ -130,6 +130,9 @@ class Slot {
 
   void Done(bool ok, absl::string_view error);
 
+  // When the operation in flight started (with a Pacer: when it was due).
+  Clock::time_point started() const { return started_; }
+
   // A uniformly chosen index below `n` (xorshift64*).
   uint32_t Pick(uint32_t n) {
     random_ ^= random_ >> 12;

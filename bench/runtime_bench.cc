@@ -33,10 +33,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -53,12 +51,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bench/load_driver.h"
-#include "google/protobuf/util/json_util.h"
-#include "google/protobuf/util/message_differencer.h"
+#include "bench/runtime_setup.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -128,29 +124,7 @@ namespace {
 
 namespace v1 = parley::v1;
 
-constexpr char kProfilesHeader[] = "CustomerID,Age,Tier,LastPurchase";
-
 // ------------------------------------------------------------ channels
-
-absl::StatusOr<v1::InteractiveChannel> ReadChannel(const std::string& path) {
-  std::ifstream file(path);
-  if (!file) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::stringstream text;
-  text << file.rdbuf();
-  v1::InteractiveChannel channel;
-  const auto parsed =
-      google::protobuf::util::JsonStringToMessage(text.str(), &channel);
-  if (!parsed.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": ", parsed.ToString()));
-  }
-  if (channel.audience_levels().empty() ||
-      channel.interaction_points().empty() || channel.zones().empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ": needs an audience level, zones and interaction points"));
-  }
-  return channel;
-}
 
 // The demo channel grown to `rules` treatment rules: its own rules (the
 // ones the benchmark's visitors match) plus rules of segments nobody is in,
@@ -201,148 +175,7 @@ absl::StatusOr<v1::InteractiveChannel> BenchChannel(
   return channel;
 }
 
-// Deploys `channel` to `group` unless that exact content is active.
-absl::Status Deploy(v1::Deployments::Stub& deployments,
-                    const std::string& group,
-                    const v1::InteractiveChannel& channel) {
-  v1::GetDeploymentRequest get;
-  get.set_group(group);
-  get.set_channel(channel.name());
-  v1::Deployment active;
-  grpc::Status status =
-      deployments.GetDeployment(Context(absl::Seconds(10)).get(), get, &active);
-  if (status.ok() && google::protobuf::util::MessageDifferencer::Equals(
-                         active.channel(), channel)) {
-    std::fprintf(stderr,
-                 "runtime_bench: channel %s version %llu already active\n",
-                 channel.name().c_str(),
-                 static_cast<unsigned long long>(active.version()));
-    return absl::OkStatus();
-  }
-  if (!status.ok() && status.error_code() != grpc::StatusCode::NOT_FOUND) {
-    return FromGrpcStatus(status);
-  }
-  v1::DeployRequest request;
-  request.set_group(group);
-  *request.mutable_channel() = channel;
-  request.set_comment("bench/runtime_bench");
-  v1::Deployment deployed;
-  status =
-      deployments.Deploy(Context(absl::Seconds(30)).get(), request, &deployed);
-  if (!status.ok()) {
-    return absl::Status(
-        FromGrpcStatus(status).code(),
-        absl::StrCat("deploying ", channel.name(), " (", channel.ByteSizeLong(),
-                     " bytes): ", status.error_message()));
-  }
-  std::fprintf(stderr,
-               "runtime_bench: deployed %s (%d rules, %d segments, %d offers, "
-               "%zu bytes) as version %llu\n",
-               channel.name().c_str(), channel.treatment_rules_size(),
-               channel.segments_size(), channel.offers_size(),
-               channel.ByteSizeLong(),
-               static_cast<unsigned long long>(deployed.version()));
-  return absl::OkStatus();
-}
-
-// Waits until the runtime server serves `channel` (a TestRun naming it
-// gets no INVALID_INTERACTIVE_CHANNEL advisory).
-absl::Status AwaitChannel(v1::InteractRuntime::Stub& runtime,
-                          const std::string& address,
-                          const v1::InteractiveChannel& channel,
-                          absl::Time deadline) {
-  v1::TestRunRequest request;
-  request.set_interactive_channel(channel.name());
-  if (!channel.flowcharts().empty()) {
-    request.set_flowchart(channel.flowcharts(0).name());
-  }
-  std::string last;
-  while (true) {
-    v1::TestRunResponse response;
-    grpc::Status status =
-        runtime.TestRun(Context(absl::Seconds(5)).get(), request, &response);
-    if (status.ok()) {
-      bool missing = false;
-      for (const v1::AdvisoryMessage& advisory : response.advisory_messages()) {
-        missing |= advisory.code() == v1::INVALID_INTERACTIVE_CHANNEL;
-      }
-      if (!missing) return absl::OkStatus();
-      last = "the channel is not deployed there yet";
-    } else {
-      last = FromGrpcStatus(status).ToString();
-    }
-    if (absl::Now() >= deadline) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          address, " does not serve channel ", channel.name(), ": ", last));
-    }
-    absl::SleepFor(absl::Milliseconds(200));
-  }
-}
-
 // ------------------------------------------------------------ profiles
-
-// CustomerID 1..count with the attributes scripts/demo_setup.py gives them.
-std::string ProfilesCsv(int count) {
-  static const char* const kTiers[] = {"Gold", "Silver", "Bronze", "Silver",
-                                       "Bronze"};
-  std::string csv = absl::StrCat(kProfilesHeader, "\n");
-  const absl::CivilDay start(2026, 1, 1);
-  for (int customer = 1; customer <= count; ++customer) {
-    const absl::CivilDay purchase = start + (customer * 13) % 300;
-    absl::StrAppendFormat(&csv, "%d,%d,%s,%04d-%02d-%02dT12:00:00Z\n", customer,
-                          18 + (customer * 37) % 60, kTiers[customer % 5],
-                          purchase.year(), purchase.month(), purchase.day());
-  }
-  return csv;
-}
-
-// Loads the profiles through Profiles/LoadProfiles (retried while the
-// server does not serve the channel yet).
-absl::Status LoadProfiles(v1::Profiles::Stub& profiles,
-                          const v1::InteractiveChannel& channel, int count,
-                          absl::Time deadline) {
-  const std::string csv = ProfilesCsv(count);
-  constexpr size_t kChunk = 256 * 1024;
-  while (true) {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Minutes(2)));
-    auto stream = profiles.LoadProfiles(&context);
-    for (size_t offset = 0; offset < csv.size(); offset += kChunk) {
-      v1::LoadProfilesRequest request;
-      if (offset == 0) {
-        request.set_interactive_channel(channel.name());
-        request.set_audience_level(channel.audience_levels(0).name());
-      }
-      request.set_csv_chunk(csv.substr(offset, kChunk));
-      if (!stream->Write(request)) break;
-    }
-    stream->WritesDone();
-    v1::LoadProfilesProgress progress, last;
-    while (stream->Read(&progress)) last = progress;
-    const grpc::Status status = stream->Finish();
-    if (status.ok()) {
-      if (!last.done() || last.rows_stored() != count ||
-          last.rows_rejected() != 0) {
-        return absl::InternalError(absl::StrCat(
-            "LoadProfiles stored ", last.rows_stored(), " and rejected ",
-            last.rows_rejected(), " of ", count, " rows",
-            last.errors().empty()
-                ? ""
-                : absl::StrCat(": line ", last.errors(0).line(), ": ",
-                               last.errors(0).message())));
-      }
-      return absl::OkStatus();
-    }
-    const bool retry = status.error_code() == grpc::StatusCode::NOT_FOUND ||
-                       status.error_code() == grpc::StatusCode::UNAVAILABLE;
-    if (!retry || absl::Now() >= deadline) {
-      return absl::Status(
-          FromGrpcStatus(status).code(),
-          absl::StrCat("LoadProfiles: ", status.error_message()));
-    }
-    absl::SleepFor(absl::Milliseconds(500));
-  }
-}
 
 // ------------------------------------------------------------ sessions
 
@@ -368,27 +201,6 @@ SessionSet MakeSessionSet(const v1::InteractiveChannel& channel, int count,
   return set;
 }
 
-v1::NameValue Number(const std::string& name, double value) {
-  v1::NameValue field;
-  field.set_name(name);
-  field.set_number_value(value);
-  return field;
-}
-
-// The first advisory of a response, for error messages.
-template <typename Response>
-std::string Advisory(const Response& response) {
-  if (response.advisory_messages().empty()) {
-    return absl::StrCat("status ", v1::ResponseStatus_Name(response.status()));
-  }
-  const v1::AdvisoryMessage& a = response.advisory_messages(0);
-  return absl::StrCat(v1::ResponseStatus_Name(response.status()), ": ",
-                      v1::AdvisoryCode_Name(a.code()), " ", a.message(), " ",
-                      a.detail());
-}
-
-// Starts every session of `set` (replacing any with the same id), from
-// `threads` threads, on its home server; visitor i is customer
 // (i mod customers) + 1 with a cart of 75.
 absl::Status StartSessions(
     const SessionSet& set, int customers,
@@ -508,24 +320,6 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
-absl::Status CreateGroup(v1::Coordinator::Stub& coordinator,
-                         const std::string& name) {
-  v1::CreateGroupRequest request;
-  request.set_name(name);
-  request.mutable_settings()->set_cache_type(v1::DISTRIBUTED);
-  v1::ServerGroup group;
-  const grpc::Status status = coordinator.CreateGroup(
-      Context(absl::Seconds(10)).get(), request, &group);
-  if (status.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
-    std::fprintf(stderr, "runtime_bench: group %s exists\n", name.c_str());
-    return absl::OkStatus();
-  }
-  if (!status.ok()) return FromGrpcStatus(status);
-  std::fprintf(stderr, "runtime_bench: created group %s (DISTRIBUTED)\n",
-               name.c_str());
-  return absl::OkStatus();
-}
-
 int Main() {
   const int concurrency = absl::GetFlag(FLAGS_concurrency);
   const int customers = absl::GetFlag(FLAGS_customers);
@@ -577,7 +371,9 @@ int Main() {
                table->nodes_size(), table->partition_count(),
                table->replication_factor());
   if (absl::GetFlag(FLAGS_create_group)) {
-    if (absl::Status s = CreateGroup(*coordinator, group); !s.ok()) {
+    if (absl::Status s = CreateGroup(*coordinator, group, v1::GroupSettings(),
+                                     "runtime_bench");
+        !s.ok()) {
       return Fail(s);
     }
   }
@@ -621,7 +417,9 @@ int Main() {
     std::vector<const SessionSet*> sets = {&base_sessions};
     if (need_many) sets.push_back(&many_sessions);
     for (const SessionSet* set : sets) {
-      if (absl::Status s = Deploy(*deployments, group, set->channel); !s.ok()) {
+      if (absl::Status s =
+              Deploy(*deployments, group, set->channel, "runtime_bench");
+          !s.ok()) {
         return Fail(s);
       }
     }
