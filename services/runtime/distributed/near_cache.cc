@@ -40,6 +40,19 @@ struct NearCache::Shard {
     lru.erase(node);
   }
 
+  // Drops up to `most` least recently used copies that expired by
+  // `now_ms`: sessions left without EndSession would otherwise stay until
+  // the shard is full. A few per lookup keep up with any rate of new
+  // sessions at a bounded cost.
+  void DropExpiredLocked(int64_t now_ms, int most)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    for (int i = 0; i < most && !lru.empty(); ++i) {
+      const CachedSession& oldest = lru.back().session;
+      if (oldest.expire_time_ms == 0 || oldest.expire_time_ms > now_ms) return;
+      EraseLocked(index.find(lru.back().id));
+    }
+  }
+
   // Remembers an invalidation of `id` at `version`, for inserts of tier
   // calls that started before it.
   void RecordLocked(absl::string_view id, uint64_t version)
@@ -137,6 +150,7 @@ std::optional<CachedSession> NearCache::Lookup(absl::string_view id,
   }
   Shard& shard = ShardFor(id);
   absl::MutexLock lock(&shard.mu);
+  shard.DropExpiredLocked(now_ms, /*most=*/2);
   auto it = shard.index.find(id);
   if (it == shard.index.end()) {
     misses_.fetch_add(1, std::memory_order_relaxed);

@@ -65,7 +65,8 @@ class NearCache {
   NearCache& operator=(const NearCache&) = delete;
 
   // The cached session, marked most recently used; nothing when absent,
-  // disabled, or expired at `now_ms` (an expired copy is dropped).
+  // disabled, or expired at `now_ms` (an expired copy is dropped). Also
+  // drops a few of the shard's least recently used copies that expired.
   std::optional<CachedSession> Lookup(absl::string_view id, int64_t now_ms);
 
   // A ticket for a tier call about `id` that starts now.

@@ -164,6 +164,24 @@ TEST(NearCacheTest, DropsExpiredCopies) {
   EXPECT_TRUE(cache->Lookup("b", int64_t{1} << 50).has_value());
 }
 
+// Sessions nobody asks for again (left without EndSession) leave once
+// expired, as other lookups pass by, instead of filling the cache.
+TEST(NearCacheTest, LookupsSweepExpiredCopiesNobodyAsksFor) {
+  auto cache = EnabledCache(1000);
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(Put(*cache, "abandoned-" + std::to_string(i), 1,
+                    /*expire_time_ms=*/1000 + i));
+  }
+  ASSERT_TRUE(Put(*cache, "live", 1, /*expire_time_ms=*/100000));
+  // Before they expire, nothing goes.
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(cache->Lookup("live", 999));
+  EXPECT_EQ(cache->size(), 101u);
+  // After, each lookup drops a few of the oldest expired ones.
+  for (int i = 0; i < 60; ++i) ASSERT_TRUE(cache->Lookup("live", 5000));
+  EXPECT_EQ(cache->size(), 1u);
+  EXPECT_TRUE(cache->Lookup("live", 5000).has_value());
+}
+
 TEST(NearCacheTest, ClearAndDisableDropEverything) {
   auto cache = EnabledCache(10, 4);
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(Put(*cache, absl::StrCat(i), 1));
