@@ -32,24 +32,6 @@ namespace {
 
 constexpr char kNamespace[] = "fault.freeze";
 
-// Waits until the coordinator's table no longer names `node`.
-bool WaitUntilTableLacks(const FaultCluster& cluster, const std::string& node,
-                         absl::Duration timeout) {
-  const absl::Time give_up = absl::Now() + timeout;
-  while (absl::Now() < give_up) {
-    absl::StatusOr<v1::PartitionTable> table = cluster.PartitionTable();
-    bool named = !table.ok();
-    if (table.ok()) {
-      for (const v1::CacheNodeAddress& n : table->nodes()) {
-        if (n.id() == node) named = true;
-      }
-    }
-    if (!named) return true;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return false;
-}
-
 TEST(CacheNodeFreezeTest, ResumedStalePrimaryAcknowledgesNoWrite) {
   const std::string dir = testing::FreshTempDir("cache_node_freeze");
   absl::StatusOr<std::unique_ptr<FaultCluster>> started =

@@ -56,24 +56,6 @@ constexpr int kCutOffIndex = 3;
 
 using Entries = std::map<std::string, std::pair<uint64_t, std::string>>;
 
-// Waits until the coordinator's table no longer names `node`.
-bool WaitUntilTableLacks(const FaultCluster& cluster, const std::string& node,
-                         absl::Duration timeout) {
-  const absl::Time give_up = absl::Now() + timeout;
-  while (absl::Now() < give_up) {
-    absl::StatusOr<v1::PartitionTable> table = cluster.PartitionTable();
-    bool named = !table.ok();
-    if (table.ok()) {
-      for (const v1::CacheNodeAddress& n : table->nodes()) {
-        if (n.id() == node) named = true;
-      }
-    }
-    if (!named) return true;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return false;
-}
-
 std::unique_ptr<v1::CacheNode::Stub> NodeStub(const std::string& address) {
   return v1::CacheNode::NewStub(
       grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));

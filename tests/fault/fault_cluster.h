@@ -121,6 +121,9 @@ class FaultCluster {
 bool WaitServing(const std::string& address, absl::Duration timeout);
 // Whether grpc.health.v1 at `address` reports SERVING now.
 bool Serving(const std::string& address);
+// Waits until the coordinator's table no longer names cache node `node`.
+bool WaitUntilTableLacks(const FaultCluster& cluster, const std::string& node,
+                         absl::Duration timeout);
 
 }  // namespace parley::fault
 
