@@ -230,25 +230,6 @@ done
 
 # ------------------------------------------------------------ report
 
-# The checked-out commit, read from .git without running git.
-commit() {
-  local git_dir="${PARLEY_ROOT}/.git" head ref
-  [[ -f "${git_dir}/HEAD" ]] || { echo unknown; return; }
-  head=$(cat "${git_dir}/HEAD")
-  if [[ "${head}" == ref:* ]]; then
-    ref=${head#ref: }
-    if [[ -f "${git_dir}/${ref}" ]]; then
-      cat "${git_dir}/${ref}"
-    elif [[ -f "${git_dir}/packed-refs" ]]; then
-      awk -v ref="${ref}" '$2 == ref { print $1 }' "${git_dir}/packed-refs"
-    else
-      echo unknown
-    fi
-  else
-    echo "${head}"
-  fi
-}
-
 mkdir -p "$(dirname "${RESULTS}")"
 report_args=(
   "${ROUND_DIRS[@]}"

@@ -318,34 +318,6 @@ done
 
 # ------------------------------------------------------------ report
 
-# The checked-out commit, read from .git without running git.
-commit() {
-  local git_dir="${PARLEY_ROOT}/.git" head ref
-  [[ -f "${git_dir}/HEAD" ]] || { echo unknown; return; }
-  head=$(cat "${git_dir}/HEAD")
-  if [[ "${head}" == ref:* ]]; then
-    ref=${head#ref: }
-    if [[ -f "${git_dir}/${ref}" ]]; then
-      cat "${git_dir}/${ref}"
-    elif [[ -f "${git_dir}/packed-refs" ]]; then
-      awk -v ref="${ref}" '$2 == ref { print $1 }' "${git_dir}/packed-refs"
-    else
-      echo unknown
-    fi
-  else
-    echo "${head}"
-  fi
-}
-
-# C++ and proto files changed (not committed) in the working tree, which
-# the build includes, outside this benchmark's own files.
-local_changes() {
-  local changed
-  changed=$(git -C "${PARLEY_ROOT}" --no-optional-locks status --porcelain \
-    --untracked-files=no 2>/dev/null | awk '{ print $NF }' |
-    grep -E '\.(cc|h|proto)$' | grep -v '^bench/' | tr '\n' ' ' || true)
-  echo "${changed:-none}"
-}
 
 mkdir -p "${RESULTS_DIR}"
 report_args=(
