@@ -1,6 +1,8 @@
-# Background processes of a benchmark run, shared by run_cache_bench.sh and
-# run_runtime_bench.sh (sourced after scripts/lib.sh). The sourcing script
-# sets WORK (logs go to ${WORK}/logs) and KEEP (1: keep ${WORK} on exit).
+# Binaries and background processes of a benchmark run, shared by
+# run_cache_bench.sh, run_runtime_bench.sh and run_soak.sh (sourced after
+# scripts/lib.sh). The sourcing script sets WORK (binaries go to
+# ${WORK}/bin, logs to ${WORK}/logs), KEEP (1: keep ${WORK} on exit),
+# TARGETS and SKIP_BUILD.
 # Everything start() started is stopped on exit, in reverse order.
 # shellcheck shell=bash
 
@@ -109,4 +111,38 @@ local_changes() {
     --untracked-files=no 2>/dev/null | awk '{ print $NF }' |
     grep -E '\.(cc|h|proto)$' | grep -v '^bench/' | tr '\n' ' ' || true)
   echo "${changed:-none}"
+}
+
+# Builds TARGETS with -c opt (unless SKIP_BUILD is 1) and copies the
+# binaries to ${WORK}/bin: the run uses copies, so builds by others during
+# the run change nothing.
+build_binaries() {
+  if ((SKIP_BUILD == 0)); then
+    log "building ${TARGETS[*]} (-c opt)"
+    bazel_in_root build -c opt "${TARGETS[@]}" 2>&1 |
+      grep -E '^(ERROR|INFO: Elapsed)' >&2 || true
+  fi
+  local bin_dir target package built
+  bin_dir=$(bazel_in_root info -c opt bazel-bin 2>/dev/null)
+  for target in "${TARGETS[@]}"; do
+    package=${target#//}
+    package=${package%%:*}
+    built="${bin_dir}/${package}/${target##*:}"
+    [[ -x "${built}" ]] || die "${built} is missing: the build of ${target} failed"
+    cp "${built}" "${WORK}/bin/"
+  done
+}
+
+# Waits until a server's grpc.health.v1 check says SERVING.
+wait_serving() {
+  local name=$1 address=$2
+  for _ in $(seq 1 120); do
+    if /usr/bin/python3 "${PARLEY_ROOT}/scripts/health_check.py" \
+        "${address}" >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 0.5
+  done
+  tail -n 20 "${WORK}/logs/${name}.log" >&2 || true
+  die "${name} at ${address} did not become SERVING in 60 s; log: ${WORK}/logs/${name}.log"
 }

@@ -97,28 +97,14 @@ done
 
 TARGETS=(//bench:cache_bench //services/coordinator:parley-coordinator
   //cache_node:parley-cache-node)
-if ((SKIP_BUILD == 0)); then
-  log "building ${TARGETS[*]} (-c opt)"
-  bazel_in_root build -c opt "${TARGETS[@]}" 2>&1 |
-    grep -E '^(ERROR|INFO: Elapsed)' >&2 || true
-fi
-BIN_DIR=$(bazel_in_root info -c opt bazel-bin 2>/dev/null)
-
 WORK=$(mktemp -d /tmp/parley-bench.XXXXXX)
 mkdir -p "${WORK}"/{bin,logs,data}
-for target in "${TARGETS[@]}"; do
-  package=${target#//}
-  package=${package%%:*}
-  built="${BIN_DIR}/${package}/${target##*:}"
-  [[ -x "${built}" ]] || die "${built} is missing: the build of ${target} failed"
-  # Run copies, so builds by others during the run change nothing.
-  cp "${built}" "${WORK}/bin/"
-done
+# shellcheck source=bench/processes.sh
+source "${BENCH_DIR}/processes.sh"
+build_binaries
 
 # ------------------------------------------------------------ processes
 
-# shellcheck source=bench/processes.sh
-source "${BENCH_DIR}/processes.sh"
 
 # ------------------------------------------------------------ Redis
 

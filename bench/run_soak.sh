@@ -119,43 +119,15 @@ ensure_packages
 
 TARGETS=(//bench:soak_driver //services/coordinator:parley-coordinator
   //cache_node:parley-cache-node //services/runtime/server:parley-runtime)
-if ((SKIP_BUILD == 0)); then
-  log "building ${TARGETS[*]} (-c opt)"
-  bazel_in_root build -c opt "${TARGETS[@]}" 2>&1 |
-    grep -E '^(ERROR|INFO: Elapsed)' >&2 || true
-fi
-BIN_DIR=$(bazel_in_root info -c opt bazel-bin 2>/dev/null)
-
 WORK=$(mktemp -d /tmp/parley-soak.XXXXXX)
 mkdir -p "${WORK}"/{bin,logs,data}
-for target in "${TARGETS[@]}"; do
-  package=${target#//}
-  package=${package%%:*}
-  built="${BIN_DIR}/${package}/${target##*:}"
-  [[ -x "${built}" ]] || die "${built} is missing: the build of ${target} failed"
-  # Run copies, so builds by others during the run change nothing.
-  cp "${built}" "${WORK}/bin/"
-done
+# shellcheck source=bench/processes.sh
+source "${BENCH_DIR}/processes.sh"
+build_binaries
 cp "${PARLEY_ROOT}/deploy/demo/demo_channel.json" "${WORK}/"
 
 # ------------------------------------------------------------ processes
 
-# shellcheck source=bench/processes.sh
-source "${BENCH_DIR}/processes.sh"
-
-# Waits until a server's grpc.health.v1 check says SERVING.
-wait_serving() {
-  local name=$1 address=$2
-  for _ in $(seq 1 120); do
-    if /usr/bin/python3 "${PARLEY_ROOT}/scripts/health_check.py" \
-        "${address}" >/dev/null 2>&1; then
-      return 0
-    fi
-    sleep 0.5
-  done
-  tail -n 20 "${WORK}/logs/${name}.log" >&2 || true
-  die "${name} at ${address} did not become SERVING in 60 s; log: ${WORK}/logs/${name}.log"
-}
 
 LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
 DATA="${WORK}/data"
