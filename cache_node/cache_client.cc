@@ -209,9 +209,11 @@ class CacheClient::Impl {
             CreatePeerChannel(options_.coordinator_address, credentials_))),
         table_follower_(
             "partition table",
-            [this](grpc::ClientContext* context) {
-              return coordinator_->WatchPartitionTable(
-                  context, v1::WatchPartitionTableRequest());
+            [this, request = v1::WatchPartitionTableRequest()](
+                grpc::ClientContext* context,
+                grpc::ClientReadReactor<v1::PartitionTable>* reactor) {
+              coordinator_->async()->WatchPartitionTable(context, &request,
+                                                         reactor);
             },
             [this](const v1::PartitionTable& table) { OnTable(table); }) {
     table_follower_.Start();

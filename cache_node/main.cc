@@ -31,6 +31,7 @@
 #include "services/common/tls.h"
 #include "services/coordinator/member_agent.h"
 #include "services/coordinator/stream_follower.h"
+#include "services/coordinator/watch_requests.h"
 #include "spdlog/spdlog.h"
 
 ABSL_FLAG(std::string, data_dir, ".parley/data/cache",
@@ -336,17 +337,18 @@ int main(int argc, char** argv) {
 
   parley::coordinator::StreamFollower<v1::PartitionTable> table_follower(
       "partition table",
-      [&](grpc::ClientContext* context) {
-        return coordinator->WatchPartitionTable(
-            context, v1::WatchPartitionTableRequest());
+      [&, request = v1::WatchPartitionTableRequest()](
+          grpc::ClientContext* context,
+          grpc::ClientReadReactor<v1::PartitionTable>* reactor) {
+        coordinator->async()->WatchPartitionTable(context, &request, reactor);
       },
       [&](const v1::PartitionTable& table) { core.OnTable(table); });
   parley::coordinator::StreamFollower<v1::ConfigEvent> config_follower(
       "group configuration",
-      [&](grpc::ClientContext* context) {
-        v1::WatchConfigRequest request;
-        request.set_prefix("groups");
-        return coordinator->WatchConfig(context, request);
+      [&, request = parley::coordinator::WatchConfigUnder("groups")](
+          grpc::ClientContext* context,
+          grpc::ClientReadReactor<v1::ConfigEvent>* reactor) {
+        coordinator->async()->WatchConfig(context, &request, reactor);
       },
       [&](const v1::ConfigEvent& event) { core.OnGroupConfig(event); });
   table_follower.Start();

@@ -21,6 +21,7 @@
 #include "services/common/auth/tokens.h"
 #include "services/common/grpc_status.h"
 #include "services/coordinator/stream_follower.h"
+#include "services/coordinator/watch_requests.h"
 #include "spdlog/spdlog.h"
 
 namespace parley {
@@ -105,12 +106,13 @@ class RuntimeClient::Impl {
     follower_ =
         std::make_unique<coordinator::StreamFollower<v1::MembershipEvent>>(
             absl::StrCat("membership of group '", options_.group, "'"),
-            [this](grpc::ClientContext* context) {
+            [this, request = coordinator::MembersOf(options_.group,
+                                                    v1::RUNTIME_SERVER)](
+                grpc::ClientContext* context,
+                grpc::ClientReadReactor<v1::MembershipEvent>* reactor) {
               Authorize(*context);
-              v1::WatchMembershipRequest request;
-              request.set_group(options_.group);
-              request.set_role(v1::RUNTIME_SERVER);
-              return coordinator_->WatchMembership(context, request);
+              coordinator_->async()->WatchMembership(context, &request,
+                                                     reactor);
             },
             [this](const v1::MembershipEvent& event) {
               if (servers_.Apply(event)) MembershipChanged();

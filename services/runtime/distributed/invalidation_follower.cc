@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "services/coordinator/watch_requests.h"
 #include "spdlog/spdlog.h"
 
 namespace parley::distributed {
@@ -14,10 +15,10 @@ InvalidationFollower::InvalidationFollower(
       stub_(v1::Coordinator::NewStub(std::move(coordinator))) {
   stream_ = std::make_unique<coordinator::StreamFollower<v1::BroadcastEvent>>(
       "invalidation broadcast of group " + options_.group,
-      [this](grpc::ClientContext* context) {
-        v1::SubscribeRequest request;
-        request.set_group(options_.group);
-        return stub_->Subscribe(context, request);
+      [this, request = coordinator::SubscribeTo(options_.group)](
+          grpc::ClientContext* context,
+          grpc::ClientReadReactor<v1::BroadcastEvent>* reactor) {
+        stub_->async()->Subscribe(context, &request, reactor);
       },
       [this](const v1::BroadcastEvent& event) { OnEvent(event); },
       [this] { OnDisconnect(); }, options_.reconnect);

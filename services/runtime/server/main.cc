@@ -28,6 +28,7 @@
 #include "services/common/tls.h"
 #include "services/coordinator/member_agent.h"
 #include "services/coordinator/stream_follower.h"
+#include "services/coordinator/watch_requests.h"
 #include "services/runtime/distributed/distributed_session_store.h"
 #include "services/runtime/distributed/invalidation_follower.h"
 #include "services/runtime/distributed/invalidation_publisher.h"
@@ -275,20 +276,21 @@ int main(int argc, char** argv) {
 
   parley::coordinator::StreamFollower<v1::DeploymentEvent> deployment_follower(
       "deployments",
-      [&](grpc::ClientContext* context) {
-        v1::WatchDeploymentsRequest request;
-        request.set_group(group_name);
-        return deployments->WatchDeployments(context, request);
+      [&, request = parley::coordinator::WatchDeploymentsOf(group_name)](
+          grpc::ClientContext* context,
+          grpc::ClientReadReactor<v1::DeploymentEvent>* reactor) {
+        deployments->async()->WatchDeployments(context, &request, reactor);
       },
       [&](const v1::DeploymentEvent& event) { applier.Apply(event); });
   // The session timeout applies from the next write on; a change of cache
   // type needs a restart of the group's servers.
   parley::coordinator::StreamFollower<v1::ConfigEvent> settings_follower(
       "group settings",
-      [&](grpc::ClientContext* context) {
-        v1::WatchConfigRequest request;
-        request.set_prefix(absl::StrCat("groups/", group_name));
-        return coordinator->WatchConfig(context, request);
+      [&, request = parley::coordinator::WatchConfigUnder(
+              absl::StrCat("groups/", group_name))](
+          grpc::ClientContext* context,
+          grpc::ClientReadReactor<v1::ConfigEvent>* reactor) {
+        coordinator->async()->WatchConfig(context, &request, reactor);
       },
       [&](const v1::ConfigEvent& event) {
         FollowSettings(event, group_name, *group, sessions);
