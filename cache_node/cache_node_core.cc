@@ -121,6 +121,23 @@ bool CacheNodeCore::GenerationIs(uint32_t partition, uint64_t generation) {
   return state.generation == generation;
 }
 
+namespace {
+
+// Whether the fence a partition had before table `next` arrived shows no
+// term between `own_term` (this node's, from table `previous`) and
+// `next_term` (the partition's term in `next`). Terms are the epochs of the
+// tables that changed the primary, so a term between the two would come
+// from a table between `previous` and `next`: with consecutive epochs there
+// is none, and a fence raised to `next_term` early (another survivor's
+// catch-up, sent as soon as it saw `next`) shows nothing new.
+bool NoTermBetween(uint64_t fence_before, uint64_t own_term, uint64_t next_term,
+                   const TableView& previous, const TableView& next) {
+  if (fence_before == own_term) return true;
+  return next.epoch() == previous.epoch() + 1 && fence_before <= next_term;
+}
+
+}  // namespace
+
 void CacheNodeCore::OnTable(const v1::PartitionTable& table) {
   auto view = std::make_shared<const TableView>(table);
   std::shared_ptr<const TableView> previous = this->table();
@@ -167,7 +184,8 @@ void CacheNodeCore::OnTable(const v1::PartitionTable& table) {
       }
       PromotionBasis basis;
       if (previous != nullptr && state.role == Role::kBackup && state.synced &&
-          state.term == previous->Term(p) && fence_before == state.term) {
+          state.term == previous->Term(p) &&
+          NoTermBetween(fence_before, state.term, term, *previous, *view)) {
         basis.settled = true;
         basis.copies = state.term_copies;
         basis.quorum = state.term_quorum;

@@ -187,8 +187,8 @@ class CacheNodeCore {
 
   // What a promotion knows of the term before it (see Promote).
   struct PromotionBasis {
-    // This node was a synced backup in the previous term, and saw no newer
-    // term than it.
+    // This node was a synced backup in the previous term, and no term came
+    // between that one and the new one.
     bool settled = false;
     // That term's copies and write quorum (PartitionState::term_copies).
     std::set<std::string> copies;

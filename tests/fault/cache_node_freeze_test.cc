@@ -172,13 +172,10 @@ TEST(CacheNodeFreezeTest, ResumedStalePrimaryAcknowledgesNoWrite) {
 // pull deadline (30 s), so a new primary does not pull from a copy that
 // left the table when the copies it reached hold every acknowledged write
 // (CacheNodeCore::Promote: it caught up from the old primary, and fewer
-// than a write quorum of the term's copies are out of reach). Disabled
-// (known problem, docs/reliability.md): when the other survivor takes the
-// new table first, its catch-up raises this node's fence to the new term
-// before this node sees the table, the rule then cannot tell that from a
-// newer primary it missed, and the pull waits the 30 s out (now and then
-// on a loaded machine).
-TEST(CacheNodeFreezeTest, DISABLED_FrozenNodesPartitionsFailOverWithinSeconds) {
+// than a write quorum of the term's copies are out of reach). That holds
+// also when the other survivor took the new table first and its catch-up
+// raised this node's fence to the new term before this node saw the table.
+TEST(CacheNodeFreezeTest, FrozenNodesPartitionsFailOverWithinSeconds) {
   const std::string dir = testing::FreshTempDir("cache_node_freeze_fast");
   absl::StatusOr<std::unique_ptr<FaultCluster>> started =
       FaultCluster::Start(dir, {});

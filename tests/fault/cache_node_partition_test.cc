@@ -577,14 +577,10 @@ TEST(CacheNodePartitionTest, CutOffNodeLeavesAndRejoinsWithoutLosingWrites) {
 // of a killed one: lease (2 s) plus a promotion. A pull over a connection
 // whose packets vanish ends only at PullFrom's deadline (30 s), so the new
 // primary must not wait for the departed copy when the survivors hold every
-// acknowledged write (CacheNodeCore::Promote, as for a frozen node).
-// Disabled (known problem, docs/reliability.md): when the other survivor
-// takes the new table first, its catch-up raises this node's fence to the
-// new term before this node sees the table, the skip rule then cannot tell
-// that from a newer primary it missed, and the pull waits the 30 s out (in
-// about 2 of 5 runs on a loaded machine).
-TEST(CacheNodePartitionTest,
-     DISABLED_CutOffNodesPartitionsFailOverWithinSeconds) {
+// acknowledged write (CacheNodeCore::Promote, as for a frozen node), also
+// when another survivor's catch-up raised its fence to the new term before
+// it saw the new table.
+TEST(CacheNodePartitionTest, CutOffNodesPartitionsFailOverWithinSeconds) {
   std::string skip;
   absl::StatusOr<PartitionableCluster> started =
       StartPartitionable("cache_node_partition_fast", &skip);
