@@ -1144,17 +1144,15 @@ v1::PartitionTable TableOf(
   return table;
 }
 
-// The partitions of a primary that froze and left the table fail over at
-// once when this node, its backup, had caught up from it and the other
-// backup answers: two of the three copies reached, with a write quorum of
-// two (R=3).
-TEST_F(CacheNodeCoreTest, APromotionSkipsALeftCopyWhenTheSurvivorsSuffice) {
-  FakeSource primary(/*refuse_backups=*/false);
-  FakeSource other(/*refuse_backups=*/false);
-  core_->OnTable(TableOf(1, 1, {"primary", kSelf, kOther},
-                         {{"primary", primary.address()},
-                          {kSelf, kSelfAddress},
-                          {kOther, other.address()}}));
+// Makes `core` a backup in term 1 (table epoch 1) of `primary`, with
+// `other` the second backup, and waits until it caught up from `primary`
+// in every partition.
+void BackUpUntilCaughtUp(CacheNodeCore& core, FakeSource& primary,
+                         FakeSource& other) {
+  core.OnTable(TableOf(1, 1, {"primary", kSelf, kOther},
+                       {{"primary", primary.address()},
+                        {kSelf, kSelfAddress},
+                        {kOther, other.address()}}));
   const absl::Time deadline = absl::Now() + absl::Seconds(5);
   while (primary.backup_catch_ups() < static_cast<int>(kPartitions) &&
          absl::Now() < deadline) {
@@ -1162,6 +1160,16 @@ TEST_F(CacheNodeCoreTest, APromotionSkipsALeftCopyWhenTheSurvivorsSuffice) {
   }
   ASSERT_EQ(primary.backup_catch_ups(), static_cast<int>(kPartitions));
   absl::SleepFor(absl::Milliseconds(100));  // The last ones are recorded.
+}
+
+// The partitions of a primary that froze and left the table fail over at
+// once when this node, its backup, had caught up from it and the other
+// backup answers: two of the three copies reached, with a write quorum of
+// two (R=3).
+TEST_F(CacheNodeCoreTest, APromotionSkipsALeftCopyWhenTheSurvivorsSuffice) {
+  FakeSource primary(/*refuse_backups=*/false);
+  FakeSource other(/*refuse_backups=*/false);
+  ASSERT_NO_FATAL_FAILURE(BackUpUntilCaughtUp(*core_, primary, other));
 
   primary.Freeze();
   const absl::Time left = absl::Now();
@@ -1179,17 +1187,7 @@ TEST_F(CacheNodeCoreTest, APromotionSkipsALeftCopyWhenTheSurvivorsSuffice) {
 TEST_F(CacheNodeCoreTest, APromotionSkipsALeftCopyAfterAnEarlyNewTermPull) {
   FakeSource primary(/*refuse_backups=*/false);
   FakeSource other(/*refuse_backups=*/false);
-  core_->OnTable(TableOf(1, 1, {"primary", kSelf, kOther},
-                         {{"primary", primary.address()},
-                          {kSelf, kSelfAddress},
-                          {kOther, other.address()}}));
-  const absl::Time deadline = absl::Now() + absl::Seconds(5);
-  while (primary.backup_catch_ups() < static_cast<int>(kPartitions) &&
-         absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  ASSERT_EQ(primary.backup_catch_ups(), static_cast<int>(kPartitions));
-  absl::SleepFor(absl::Milliseconds(100));  // The last ones are recorded.
+  ASSERT_NO_FATAL_FAILURE(BackUpUntilCaughtUp(*core_, primary, other));
 
   primary.Freeze();
   PullEveryPartition(/*term=*/2);
@@ -1207,17 +1205,7 @@ TEST_F(CacheNodeCoreTest, APromotionSkipsALeftCopyAfterAnEarlyNewTermPull) {
 TEST_F(CacheNodeCoreTest, APromotionTriesALeftCopyWhenATableWasMissed) {
   FakeSource primary(/*refuse_backups=*/false);
   FakeSource other(/*refuse_backups=*/false);
-  core_->OnTable(TableOf(1, 1, {"primary", kSelf, kOther},
-                         {{"primary", primary.address()},
-                          {kSelf, kSelfAddress},
-                          {kOther, other.address()}}));
-  const absl::Time deadline = absl::Now() + absl::Seconds(5);
-  while (primary.backup_catch_ups() < static_cast<int>(kPartitions) &&
-         absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  ASSERT_EQ(primary.backup_catch_ups(), static_cast<int>(kPartitions));
-  absl::SleepFor(absl::Milliseconds(100));
+  ASSERT_NO_FATAL_FAILURE(BackUpUntilCaughtUp(*core_, primary, other));
 
   primary.Freeze();
   PullEveryPartition(/*term=*/3);
