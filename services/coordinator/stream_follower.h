@@ -102,6 +102,10 @@ class StreamFollower {
   // Follows one call until it is done; returns whether any message came.
   bool FollowCall(Call& call) {
     bool received = false;
+    // Reads are started from this thread, outside the call's reactions:
+    // the hold keeps the call (and OnDone) from finishing while a message
+    // is being handled and the next read is not started yet.
+    call.AddHold();
     call.StartRead(&call.message);
     call.StartCall();
     while (true) {
@@ -115,6 +119,7 @@ class StreamFollower {
       on_message_(call.message);
       call.StartRead(&call.message);
     }
+    call.RemoveHold();
     // After the last read, OnDone follows once the call is over.
     mu_.LockWhen(absl::Condition(&call.done));
     mu_.Unlock();
