@@ -45,13 +45,15 @@
 ABSL_FLAG(std::string, coordinator, "127.0.0.1:7400",
           "host:port of the coordinator of the tier to measure");
 ABSL_FLAG(std::string, modes,
-          "ping,ping_spread,get_unary,ping_pipelined,get_pipelined,put_unary,"
-          "put_pipelined",
+          "ping,ping_spread,get_unary,get_unary_ping_node,ping_pipelined,"
+          "get_pipelined,put_unary,put_unary_ping_node,put_pipelined",
           "comma-separated modes, run in the order given (reads first, so "
           "that the flushes and compactions the writes cause do not slow "
           "them): ping (unary, one node), ping_spread (unary, a random node "
           "each call), get_unary and put_unary (unary, to the key's "
-          "primary), ping_pipelined, get_pipelined and put_pipelined "
+          "primary), get_unary_ping_node and put_unary_ping_node (the same "
+          "for the keys whose primary is ping's node, so every call goes to "
+          "that node), ping_pipelined, get_pipelined and put_pipelined "
           "(CacheClient::Submit)");
 ABSL_FLAG(double, duration_seconds, 10, "measured time of each mode");
 ABSL_FLAG(double, warmup_seconds, 2,
@@ -92,6 +94,20 @@ struct KeySpace {
 };
 
 std::string KeyName(int i) { return absl::StrFormat("key:%012d", i); }
+
+// The keys of `all` whose primary is the node at `address`.
+KeySpace KeysLedBy(const KeySpace& all, const std::string& address) {
+  KeySpace led;
+  led.ns = all.ns;
+  led.addresses = all.addresses;
+  for (size_t i = 0; i < all.keys.size(); ++i) {
+    if (all.addresses[all.primary[i]] == address) {
+      led.keys.push_back(all.keys[i]);
+      led.primary.push_back(all.primary[i]);
+    }
+  }
+  return led;
+}
 
 // Unary Get or Put of a random key, sent to the key's primary so that no
 // node forwards it.
@@ -301,8 +317,9 @@ absl::Status Preload(cache::CacheClient& client, const KeySpace& keys,
 
 const std::vector<std::string>& KnownModes() {
   static const auto* const modes = new std::vector<std::string>{
-      "ping",           "ping_spread",   "get_unary",    "put_unary",
-      "ping_pipelined", "get_pipelined", "put_pipelined"};
+      "ping",           "ping_spread",         "get_unary",
+      "put_unary",      "get_unary_ping_node", "put_unary_ping_node",
+      "ping_pipelined", "get_pipelined",       "put_pipelined"};
   return *modes;
 }
 
@@ -370,6 +387,12 @@ int Main() {
   std::string ping_address = absl::GetFlag(FLAGS_ping_address);
   if (ping_address.empty()) ping_address = keys->addresses.front();
   auto ping_stub = NodeStub(ping_address);
+  const KeySpace ping_node_keys = KeysLedBy(*keys, ping_address);
+  if (ping_node_keys.keys.empty()) {
+    std::fprintf(stderr, "cache_bench: no key has %s as its primary\n",
+                 ping_address.c_str());
+    return 1;
+  }
 
   // The value written: 1 KiB (by default) of printable bytes.
   std::string value(value_bytes, 'x');
@@ -428,6 +451,13 @@ int Main() {
         slots.push_back(std::make_unique<UnaryKeySlot>(
             &window, seed, mode == "put_unary", &*keys, &stubs, value,
             call_timeout));
+      } else if (mode == "get_unary_ping_node" ||
+                 mode == "put_unary_ping_node") {
+        target = absl::StrCat(ping_address, " (", ping_node_keys.keys.size(),
+                              " keys it leads)");
+        slots.push_back(std::make_unique<UnaryKeySlot>(
+            &window, seed, mode == "put_unary_ping_node", &ping_node_keys,
+            &stubs, value, call_timeout));
       } else {
         const PipelinedSlot::Op op =
             mode == "ping_pipelined"  ? PipelinedSlot::Op::kPing

@@ -20,8 +20,14 @@ import sys
 # (numerator, denominator, target or None, what it shows); the targets are
 # the issue's.
 RATIOS = [
-    ("get_unary", "ping", 0.80, "unary Get vs unary Ping on one node"),
-    ("put_unary", "ping", 0.33, "unary Put (R=3, W=2) vs unary Ping"),
+    ("get_unary_ping_node", "ping", 0.80,
+     "unary Get vs unary Ping, both on the same node"),
+    ("put_unary_ping_node", "ping", 0.33,
+     "unary Put (R=3, W=2) vs unary Ping, both sent to the same node"),
+    ("get_unary", "ping", None,
+     "reference: unary Get spread over the 3 primaries vs Ping on one node"),
+    ("put_unary", "ping", None,
+     "reference: unary Put spread over the 3 primaries vs Ping on one node"),
     ("get_pipelined", "redis_get", 0.50, "client library Get vs Redis GET"),
     ("put_pipelined", "redis_set", None,
      "client library Put (R=3, W=2) vs Redis SET (one copy)"),

@@ -6,9 +6,9 @@
 #   3. for each of --rounds rounds (default 3): starts a private
 #      coordinator and three cache nodes (replication factor 3, write
 #      quorum 2) on 127.0.0.1 with fresh data in a temp dir, runs
-#      cache_bench (ping, ping_spread, get_unary, ping_pipelined,
-#      get_pipelined, put_unary, put_pipelined: a warm-up, then a fixed
-#      time each), stops the tier, and runs redis-benchmark SET and GET with
+#      cache_bench (ping, ping_spread, get_unary, get_unary_ping_node,
+#      ping_pipelined, get_pipelined, put_unary, put_unary_ping_node,
+#      put_pipelined: a warm-up, then a fixed time each), stops the tier, and runs redis-benchmark SET and GET with
 #      the same value size and concurrency;
 #   4. stops everything it started and prints the figures and the ratios
 #      (taken within each round; median over the rounds) with their
@@ -187,8 +187,8 @@ run_round() {
     --warmup_seconds="${WARMUP}" --concurrency="${CONCURRENCY}"
     --value_bytes="${VALUE_BYTES}" --keys="${KEYS}"
     --server_pids="${server_pids}")
-  log "round ${round}/${ROUNDS}: cache_bench, 7 modes of ${WARMUP} s warm-up + ${DURATION} s"
-  timeout $((7 * (DURATION + WARMUP) + 300)) "${WORK}/bin/cache_bench" \
+  log "round ${round}/${ROUNDS}: cache_bench, 9 modes of ${WARMUP} s warm-up + ${DURATION} s"
+  timeout $((9 * (DURATION + WARMUP) + 300)) "${WORK}/bin/cache_bench" \
     "${BENCH_ARGS[@]}" >"${dir}/cache_bench.jsonl" ||
     die "cache_bench failed; logs in ${WORK}/logs"
 
@@ -231,7 +231,7 @@ report_args=(
   --fact "kernel=$(uname -sr)"
   --fact "redis=${REDIS_VERSION}"
   --fact "build=bazel -c opt"
-  --fact "rounds=${ROUNDS} (each: fresh tier, 7 modes, then Redis; ${WARMUP} s warm-up + ${DURATION} s per mode)"
+  --fact "rounds=${ROUNDS} (each: fresh tier, 9 modes, then Redis; ${WARMUP} s warm-up + ${DURATION} s per mode)"
   --fact "tier=1 coordinator + 3 cache nodes, ${PARTITIONS} partitions, replication factor 3, write quorum 2, all on 127.0.0.1"
 )
 ((STRICT == 1)) && report_args+=(--strict)
