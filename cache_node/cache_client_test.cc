@@ -19,6 +19,7 @@
 #include "cache_node/cache_node_service.h"
 #include "cache_node/node_channels.h"
 #include "cache_node/partition_store.h"
+#include "cache_node/test_tables.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -90,30 +91,6 @@ class FakeCoordinator final : public v1::Coordinator::Service {
   std::unique_ptr<grpc::Server> server_;
 };
 
-// A table of `partitions` partitions, each held by `replicas` (primary
-// first), naming `addresses`.
-v1::PartitionTable MakeTable(
-    uint64_t epoch, uint64_t term, uint32_t partitions,
-    const std::vector<std::string>& replicas,
-    const std::vector<std::pair<std::string, std::string>>& addresses) {
-  v1::PartitionTable table;
-  table.set_epoch(epoch);
-  table.set_partition_count(partitions);
-  table.set_replication_factor(static_cast<uint32_t>(replicas.size()));
-  for (uint32_t p = 0; p < partitions; ++p) {
-    v1::PartitionReplicas* partition = table.add_partitions();
-    partition->set_partition(p);
-    partition->set_primary_term(term);
-    for (const std::string& node : replicas) partition->add_replicas(node);
-  }
-  for (const auto& [node, address] : addresses) {
-    v1::CacheNodeAddress* entry = table.add_nodes();
-    entry->set_id(node);
-    entry->set_address(address);
-  }
-  return table;
-}
-
 // A cache node whose answers the test scripts: `answer(request, attempt)`
 // gives the response to the attempt-th operation seen (1-based), or
 // nullopt to break the stream instead of answering.
@@ -184,7 +161,7 @@ class CacheClientRetryTest : public ::testing::Test {
   // primary of everything.
   std::unique_ptr<CacheClient> ConnectTo(const std::string& node_address) {
     coordinator_.SetTable(
-        MakeTable(1, 1, 4, {"node"}, {{"node", node_address}}));
+        UniformTable(1, 1, 4, {"node"}, {{"node", node_address}}));
     CacheClientOptions options;
     options.coordinator_address = coordinator_.address();
     options.operation_timeout = absl::Seconds(3);
@@ -350,8 +327,8 @@ TEST_F(CacheClientTakeoverTest, ACompareAndSetWaitsForTheTakeover) {
   std::unique_ptr<Node> node = StartNode("a");
   ASSERT_NE(node, nullptr);
   const auto with_ghost =
-      MakeTable(1, 1, 4, {"a", "ghost"},
-                {{"a", node->address}, {"ghost", kGhostAddress}});
+      UniformTable(1, 1, 4, {"a", "ghost"},
+                   {{"a", node->address}, {"ghost", kGhostAddress}});
   node->core->OnTable(with_ghost);
   coordinator_.SetTable(with_ghost);
   std::unique_ptr<CacheClient> client = Connect();
@@ -367,7 +344,7 @@ TEST_F(CacheClientTakeoverTest, ACompareAndSetWaitsForTheTakeover) {
   absl::SleepFor(absl::Milliseconds(500));
   EXPECT_FALSE(done) << version.status();
   // The ghost leaves the table: the takeover ends, the write goes through.
-  node->core->OnTable(MakeTable(2, 1, 4, {"a"}, {{"a", node->address}}));
+  node->core->OnTable(UniformTable(2, 1, 4, {"a"}, {{"a", node->address}}));
   writer.join();
   ASSERT_TRUE(version.ok()) << version.status();
   EXPECT_GE(absl::Now() - start, absl::Milliseconds(500));
@@ -383,11 +360,11 @@ TEST_F(CacheClientTakeoverTest, TheVerdictCrossesAForwardingNode) {
   std::unique_ptr<Node> b = StartNode("b");
   ASSERT_NE(a, nullptr);
   ASSERT_NE(b, nullptr);
-  const auto with_ghost = MakeTable(
+  const auto with_ghost = UniformTable(
       2, 2, 4, {"b", "ghost"}, {{"b", b->address}, {"ghost", kGhostAddress}});
   a->core->OnTable(with_ghost);
   b->core->OnTable(with_ghost);
-  coordinator_.SetTable(MakeTable(1, 1, 4, {"a"}, {{"a", a->address}}));
+  coordinator_.SetTable(UniformTable(1, 1, 4, {"a"}, {{"a", a->address}}));
   std::unique_ptr<CacheClient> client = Connect();
   ASSERT_NE(client, nullptr);
 
@@ -399,7 +376,7 @@ TEST_F(CacheClientTakeoverTest, TheVerdictCrossesAForwardingNode) {
   });
   absl::SleepFor(absl::Milliseconds(500));
   EXPECT_FALSE(done) << version.status();
-  b->core->OnTable(MakeTable(3, 2, 4, {"b"}, {{"b", b->address}}));
+  b->core->OnTable(UniformTable(3, 2, 4, {"b"}, {{"b", b->address}}));
   writer.join();
   ASSERT_TRUE(version.ok()) << version.status();
   EXPECT_GT(a->core->Stats().forwards(), 1u);

@@ -22,6 +22,7 @@
 #include "cache_node/key_codec.h"
 #include "cache_node/node_channels.h"
 #include "cache_node/partition_store.h"
+#include "cache_node/test_tables.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -70,43 +71,25 @@ std::string KeyIn(const std::string& ns, uint32_t partition,
   return KeysIn(ns, partition, 1, prefix).front();
 }
 
-struct PartitionSpec {
-  std::vector<std::string> replicas;  // Primary first.
-  uint64_t term = 0;
-};
-
-std::vector<PartitionSpec> Uniform(std::vector<std::string> replicas,
-                                   uint64_t term) {
-  return std::vector<PartitionSpec>(kPartitions,
-                                    PartitionSpec{std::move(replicas), term});
+std::vector<TablePartition> Uniform(std::vector<std::string> replicas,
+                                    uint64_t term) {
+  return std::vector<TablePartition>(kPartitions,
+                                     TablePartition{std::move(replicas), term});
 }
 
 // A table of kPartitions partitions, naming the addresses of the nodes it
 // holds.
 v1::PartitionTable MakeTable(uint64_t epoch,
-                             const std::vector<PartitionSpec>& specs) {
-  v1::PartitionTable table;
-  table.set_epoch(epoch);
-  table.set_partition_count(kPartitions);
+                             const std::vector<TablePartition>& specs) {
   std::set<std::string> named;
-  size_t factor = 0;
-  for (uint32_t p = 0; p < specs.size(); ++p) {
-    v1::PartitionReplicas* partition = table.add_partitions();
-    partition->set_partition(p);
-    partition->set_primary_term(specs[p].term);
-    for (const std::string& node : specs[p].replicas) {
-      partition->add_replicas(node);
-      named.insert(node);
-    }
-    factor = std::max(factor, specs[p].replicas.size());
+  for (const TablePartition& spec : specs) {
+    named.insert(spec.replicas.begin(), spec.replicas.end());
   }
-  table.set_replication_factor(static_cast<uint32_t>(factor));
+  TableAddresses addresses;
   for (const std::string& node : named) {
-    v1::CacheNodeAddress* address = table.add_nodes();
-    address->set_id(node);
-    address->set_address(node == kSelf ? kSelfAddress : kOtherAddress);
+    addresses.emplace_back(node, node == kSelf ? kSelfAddress : kOtherAddress);
   }
-  return table;
+  return cache::TableOf(epoch, specs, addresses);
 }
 
 // Every partition's primary is this node, alone.
@@ -118,7 +101,7 @@ v1::PartitionTable SelfTable(uint64_t epoch, uint64_t term) {
 // other partition by "other" alone.
 v1::PartitionTable BackupTable(uint64_t epoch, uint32_t partition,
                                uint64_t term) {
-  std::vector<PartitionSpec> specs = Uniform({kOther}, term);
+  std::vector<TablePartition> specs = Uniform({kOther}, term);
   specs[partition].replicas = {kOther, kSelf};
   return MakeTable(epoch, specs);
 }
@@ -408,7 +391,7 @@ TEST_F(CacheNodeCoreTest, IgnoresTablesThatAreNotNewer) {
 
 TEST_F(CacheNodeCoreTest, PartitionWithoutReplicasIsUnavailable) {
   const std::string key = KeyIn("objects", 5);
-  std::vector<PartitionSpec> specs = Uniform({kSelf}, 1);
+  std::vector<TablePartition> specs = Uniform({kSelf}, 1);
   specs[5].replicas.clear();
   core_->OnTable(MakeTable(/*epoch=*/1, specs));
   EXPECT_THAT(core_->RouteFor("objects", key, nullptr),
@@ -481,7 +464,7 @@ TEST_F(CacheNodeCoreTest, VersionsGrowWithinAPartitionAboveTheTermBase) {
   // The same partition under a newer primary term (still this node): after
   // the re-promotion, versions start above the new term's base.
   constexpr uint64_t kNewTerm = 7;
-  std::vector<PartitionSpec> specs = Uniform({kSelf}, kTerm);
+  std::vector<TablePartition> specs = Uniform({kSelf}, kTerm);
   specs[p].term = kNewTerm;
   core_->OnTable(MakeTable(/*epoch=*/2, specs));
   ASSERT_TRUE(AwaitServing(p));
@@ -1130,25 +1113,10 @@ class FakeSource final : public v1::CacheNode::Service {
 
 // A table of kPartitions partitions with these replicas (primary first)
 // and term, naming `addresses`.
-v1::PartitionTable TableOf(
-    uint64_t epoch, uint64_t term, const std::vector<std::string>& replicas,
-    const std::vector<std::pair<std::string, std::string>>& addresses) {
-  v1::PartitionTable table;
-  table.set_epoch(epoch);
-  table.set_partition_count(kPartitions);
-  table.set_replication_factor(3);
-  for (uint32_t p = 0; p < kPartitions; ++p) {
-    v1::PartitionReplicas* partition = table.add_partitions();
-    partition->set_partition(p);
-    partition->set_primary_term(term);
-    for (const std::string& node : replicas) partition->add_replicas(node);
-  }
-  for (const auto& [node, address] : addresses) {
-    v1::CacheNodeAddress* entry = table.add_nodes();
-    entry->set_id(node);
-    entry->set_address(address);
-  }
-  return table;
+v1::PartitionTable TableOf(uint64_t epoch, uint64_t term,
+                           const std::vector<std::string>& replicas,
+                           const TableAddresses& addresses) {
+  return UniformTable(epoch, term, kPartitions, replicas, addresses);
 }
 
 // Makes `core` a backup in term 1 (table epoch 1) of `primary`, with
