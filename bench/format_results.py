@@ -17,6 +17,8 @@ import os
 import statistics
 import sys
 
+from report_tables import md_table, text_table
+
 # (numerator, denominator, target or None, what it shows); the targets are
 # the issue's.
 RATIOS = [
@@ -78,22 +80,6 @@ def read_round(directory):
     rows["redis_set"] = read_redis(
         os.path.join(directory, "redis_set.csv"), "redis_set")
     return rows
-
-
-def text_table(head, body):
-    widths = [max(len(str(r[i])) for r in [head] + body)
-              for i in range(len(head))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()
-             for r in [head] + body]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def md_table(head, body):
-    lines = ["| " + " | ".join(head) + " |",
-             "|" + "|".join("---" for _ in head) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in body]
-    return "\n".join(lines)
 
 
 def main():

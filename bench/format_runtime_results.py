@@ -16,6 +16,8 @@ import os
 import statistics
 import sys
 
+from report_tables import md_table, text_table
+
 # The targets.
 THROUGHPUT_RATIO_TARGET = 0.33   # get_offers / ping, at least
 HALF_LOAD_P99_TARGET_US = 2000   # get_offers_half_load p99, at most
@@ -33,22 +35,6 @@ def read_round(directory):
                 row = json.loads(line)
                 rows[row["mode"]] = row
     return rows
-
-
-def text_table(head, body):
-    widths = [max(len(str(r[i])) for r in [head] + body)
-              for i in range(len(head))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()
-             for r in [head] + body]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def md_table(head, body):
-    lines = ["| " + " | ".join(head) + " |",
-             "|" + "|".join("---" for _ in head) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in body]
-    return "\n".join(lines)
 
 
 def cpu_summary(runs):

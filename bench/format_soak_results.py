@@ -22,6 +22,8 @@ import json
 import statistics
 import sys
 
+from report_tables import md_table, text_table
+
 RSS_GROWTH_TARGET = 0.05  # after warm-up, at most (exclusive)
 # Samples with the machine at least this busy (% of all cores, all
 # processes) count as contended in the latency summary.
@@ -41,22 +43,6 @@ def read_samples(path):
             if key != "phase":
                 row[key] = number(value)
     return rows
-
-
-def md_table(head, body):
-    lines = ["| " + " | ".join(head) + " |",
-             "|" + "|".join("---" for _ in head) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in body]
-    return "\n".join(lines)
-
-
-def text_table(head, body):
-    widths = [max(len(str(r[i])) for r in [head] + body)
-              for i in range(len(head))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()
-             for r in [head] + body]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 def mib(kib):

@@ -40,8 +40,8 @@ SKIP_BUILD=0
 STRICT=0
 KEEP=0
 
-# Prints the comment at the top of this file.
-usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
+# shellcheck source=bench/options.sh
+source "${BENCH_DIR}/options.sh"
 
 while (($# > 0)); do
   case "$1" in
@@ -60,10 +60,8 @@ while (($# > 0)); do
     *) usage >&2; die "unknown argument: $1" ;;
   esac
 done
-for number in "${DURATION}" "${WARMUP}" "${CONCURRENCY}" "${VALUE_BYTES}" \
-    "${KEYS}" "${ROUNDS}" "${PARTITIONS}"; do
-  [[ "${number}" =~ ^[0-9]+$ ]] || die "'${number}' is not a whole number"
-done
+require_whole_numbers "${DURATION}" "${WARMUP}" "${CONCURRENCY}" \
+    "${VALUE_BYTES}" "${KEYS}" "${ROUNDS}" "${PARTITIONS}"
 ((DURATION > 0 && CONCURRENCY > 0 && VALUE_BYTES > 0 && KEYS > 0 &&
   ROUNDS > 0)) ||
   die "--duration, --concurrency, --value_bytes, --keys and --rounds must be positive"

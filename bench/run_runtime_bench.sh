@@ -57,8 +57,8 @@ KEEP=0
 MODES="ping,get_offers,get_offers_many_rules,get_offers_sticky,get_offers_half_load,get_offers_serial"
 MODE_COUNT=6
 
-# Prints the comment at the top of this file.
-usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
+# shellcheck source=bench/options.sh
+source "${BENCH_DIR}/options.sh"
 
 while (($# > 0)); do
   case "$1" in
@@ -80,11 +80,9 @@ while (($# > 0)); do
     *) usage >&2; die "unknown argument: $1" ;;
   esac
 done
-for number in "${DURATION}" "${WARMUP}" "${CONCURRENCY}" "${SESSIONS}" \
+require_whole_numbers "${DURATION}" "${WARMUP}" "${CONCURRENCY}" "${SESSIONS}" \
     "${CUSTOMERS}" "${ROUNDS}" "${BASE_RULES}" "${MANY_RULES}" \
-    "${PARTITIONS}" "${PROFILE}"; do
-  [[ "${number}" =~ ^[0-9]+$ ]] || die "'${number}' is not a whole number"
-done
+    "${PARTITIONS}" "${PROFILE}"
 ((DURATION > 0 && CONCURRENCY > 0 && SESSIONS >= CONCURRENCY &&
   CUSTOMERS > 0 && ROUNDS > 0 && BASE_RULES > 0 && MANY_RULES > 0)) ||
   die "--duration, --concurrency, --customers, --rounds and the rule counts must be positive, --sessions at least --concurrency"

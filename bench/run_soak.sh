@@ -71,8 +71,8 @@ SKIP_BUILD=0
 STRICT=0
 KEEP=0
 
-# Prints the comment at the top of this file.
-usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
+# shellcheck source=bench/options.sh
+source "${BENCH_DIR}/options.sh"
 
 while (($# > 0)); do
   case "$1" in
@@ -96,10 +96,8 @@ while (($# > 0)); do
     *) usage >&2; die "unknown argument: $1" ;;
   esac
 done
-for number in "${DURATION}" "${WARMUP}" "${INTERVAL}" "${CONCURRENCY}" \
-    "${SESSIONS}" "${CUSTOMERS}" "${SESSION_TIMEOUT}" "${MD_EVERY}"; do
-  [[ "${number}" =~ ^[0-9]+$ ]] || die "'${number}' is not a whole number"
-done
+require_whole_numbers "${DURATION}" "${WARMUP}" "${INTERVAL}" "${CONCURRENCY}" \
+    "${SESSIONS}" "${CUSTOMERS}" "${SESSION_TIMEOUT}" "${MD_EVERY}"
 [[ -z "${NEAR_CACHE}" || "${NEAR_CACHE}" =~ ^[0-9]+$ ]] ||
   die "--near_cache '${NEAR_CACHE}' is not a whole number"
 [[ "${RATE}" =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--rate '${RATE}' is not a number"
