@@ -64,6 +64,7 @@
 #include "proto/parley/v1/deployments.grpc.pb.h"
 #include "proto/parley/v1/profiles.grpc.pb.h"
 #include "proto/parley/v1/runtime.grpc.pb.h"
+#include "services/client/parameters.h"
 #include "services/common/grpc_status.h"
 
 ABSL_FLAG(std::string, coordinator, "127.0.0.1:7400",
@@ -220,8 +221,8 @@ absl::Status StartSessions(
         request.set_interactive_channel(set.channel.name());
         request.set_audience_level(audience_level);
         *request.add_audience_id() =
-            Number(id_field, static_cast<double>(i % customers + 1));
-        *request.add_parameters() = Number("CartValue", 75);
+            NumberParameter(id_field, static_cast<double>(i % customers + 1));
+        *request.add_parameters() = NumberParameter("CartValue", 75);
         v1::StartSessionResponse response;
         const grpc::Status status = stubs[set.home[i]]->StartSession(
             Context(absl::Seconds(10)).get(), request, &response);

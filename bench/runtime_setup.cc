@@ -212,18 +212,4 @@ absl::Status LoadProfiles(v1::Profiles::Stub& profiles,
 
 // ------------------------------------------------------------ requests
 
-v1::NameValue Number(const std::string& name, double value) {
-  v1::NameValue field;
-  field.set_name(name);
-  field.set_number_value(value);
-  return field;
-}
-
-v1::NameValue Text(const std::string& name, const std::string& value) {
-  v1::NameValue field;
-  field.set_name(name);
-  field.set_string_value(value);
-  return field;
-}
-
 }  // namespace parley::bench

@@ -55,9 +55,6 @@ absl::Status LoadProfiles(v1::Profiles::Stub& profiles,
                           const v1::InteractiveChannel& channel, int count,
                           absl::Time deadline);
 
-v1::NameValue Number(const std::string& name, double value);
-v1::NameValue Text(const std::string& name, const std::string& value);
-
 // The first advisory of a response, for error messages.
 template <typename Response>
 std::string Advisory(const Response& response) {

@@ -73,6 +73,7 @@
 #include "proto/parley/v1/deployments.grpc.pb.h"
 #include "proto/parley/v1/profiles.grpc.pb.h"
 #include "proto/parley/v1/runtime.grpc.pb.h"
+#include "services/client/parameters.h"
 #include "services/common/grpc_status.h"
 
 ABSL_FLAG(std::string, coordinator, "127.0.0.1:7400",
@@ -268,13 +269,13 @@ class VisitorSlot : public Slot {
         start_.set_session_id(visit.id);
         start_.set_interactive_channel(setup_->channel);
         start_.set_audience_level(setup_->audience_level);
-        *start_.add_audience_id() =
-            Number(setup_->id_field,
-                   static_cast<double>(
-                       Pick(static_cast<uint32_t>(setup_->customers)) + 1));
-        *start_.add_parameters() = Number("CartValue", Pick(200));
+        *start_.add_audience_id() = NumberParameter(
+            setup_->id_field,
+            static_cast<double>(Pick(static_cast<uint32_t>(setup_->customers)) +
+                                1));
+        *start_.add_parameters() = NumberParameter("CartValue", Pick(200));
         *start_.add_parameters() =
-            Text("Device", Pick(3) == 0 ? "mobile" : "web");
+            TextParameter("Device", Pick(3) == 0 ? "mobile" : "web");
         start_response_.Clear();
         stub->async()->StartSession(&*context_, &start_, &start_response_,
                                     [this](grpc::Status status) {
@@ -305,7 +306,8 @@ class VisitorSlot : public Slot {
         } else {
           event_.set_event_name(Pick(4) == 0 ? "OfferRejected"
                                              : "OfferAccepted");
-          *event_.add_parameters() = Text("UACIOfferTrackingCode", visit.code);
+          *event_.add_parameters() =
+              TextParameter("UACIOfferTrackingCode", visit.code);
         }
         event_response_.Clear();
         stub->async()->PostEvent(&*context_, &event_, &event_response_,

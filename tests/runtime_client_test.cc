@@ -28,6 +28,7 @@
 #include "proto/parley/v1/deployments.grpc.pb.h"
 #include "proto/parley/v1/profiles.grpc.pb.h"
 #include "proto/parley/v1/runtime.pb.h"
+#include "services/client/parameters.h"
 #include "tests/support/child_process.h"
 #include "tests/support/local_cluster.h"
 
@@ -52,26 +53,12 @@ std::unique_ptr<grpc::ClientContext> Context() {
   return context;
 }
 
-v1::NameValue Number(const std::string& name, double value) {
-  v1::NameValue field;
-  field.set_name(name);
-  field.set_number_value(value);
-  return field;
-}
-
-v1::NameValue Text(const std::string& name, const std::string& value) {
-  v1::NameValue field;
-  field.set_name(name);
-  field.set_string_value(value);
-  return field;
-}
-
 v1::StartSessionRequest Start(const std::string& session, int customer) {
   v1::StartSessionRequest request;
   request.set_session_id(session);
   request.set_interactive_channel("demo");
   request.set_audience_level("Customer");
-  *request.add_audience_id() = Number("CustomerID", customer);
+  *request.add_audience_id() = NumberParameter("CustomerID", customer);
   return request;
 }
 
@@ -89,7 +76,8 @@ v1::PostEventRequest Event(const std::string& session, const std::string& name,
   request.set_session_id(session);
   request.set_event_name(name);
   if (!tracking_code.empty()) {
-    *request.add_parameters() = Text("UACIOfferTrackingCode", tracking_code);
+    *request.add_parameters() =
+        TextParameter("UACIOfferTrackingCode", tracking_code);
   }
   return request;
 }
@@ -413,8 +401,8 @@ TEST_F(RuntimeClientIntegrationTest, SessionSurvivesItsServerBeingKilled) {
   // CustomerID 5 is Gold: the GoldCard leads at the hero.
   CallInfo info;
   v1::StartSessionRequest start = Start(visit, 5);
-  *start.add_parameters() = Number("CartValue", 20);
-  *start.add_parameters() = Text("Device", "mobile");
+  *start.add_parameters() = NumberParameter("CartValue", 20);
+  *start.add_parameters() = TextParameter("Device", "mobile");
   absl::StatusOr<v1::StartSessionResponse> started =
       client->StartSession(start, {}, &info);
   ASSERT_TRUE(started.ok()) << started.status();
