@@ -75,6 +75,7 @@
 #include "proto/parley/v1/runtime.grpc.pb.h"
 #include "services/client/parameters.h"
 #include "services/common/grpc_status.h"
+#include "services/common/metrics/text_parser.h"
 
 ABSL_FLAG(std::string, coordinator, "127.0.0.1:7400",
           "host:port of the coordinator of the cluster to soak");
@@ -450,28 +451,14 @@ std::vector<Gauge> GaugesOf(const std::string& name, int port) {
   return gauges;
 }
 
-// The sum of a family's samples in a scrape; nothing when absent.
+// The sum of a family's samples in a scrape; nothing when absent or when
+// the scrape does not parse.
 std::optional<double> SumOf(absl::string_view scrape,
-                            absl::string_view family) {
-  double sum = 0;
-  bool found = false;
-  for (absl::string_view line : absl::StrSplit(scrape, '\n')) {
-    if (line.empty() || line[0] == '#' || !absl::StartsWith(line, family)) {
-      continue;
-    }
-    const absl::string_view rest = line.substr(family.size());
-    if (rest.empty() || (rest[0] != '{' && rest[0] != ' ')) continue;
-    const size_t space = line.rfind(' ');
-    double value = 0;
-    if (space == absl::string_view::npos ||
-        !absl::SimpleAtod(line.substr(space + 1), &value)) {
-      continue;
-    }
-    sum += value;
-    found = true;
-  }
-  if (!found) return std::nullopt;
-  return sum;
+                            const std::string& family) {
+  absl::StatusOr<metrics::ParsedScrape> parsed =
+      metrics::ParseTextFormat(scrape);
+  if (!parsed.ok()) return std::nullopt;
+  return metrics::SumOfSamples(*parsed, family);
 }
 
 absl::StatusOr<std::vector<Gauge>> ParseMetricsPorts(absl::string_view flag) {

@@ -14,10 +14,8 @@
 #include <utility>
 
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -27,6 +25,7 @@
 #include "proto/parley/v1/coordinator.grpc.pb.h"
 #include "proto/parley/v1/deployments.grpc.pb.h"
 #include "proto/parley/v1/profiles.grpc.pb.h"
+#include "services/common/metrics/text_parser.h"
 
 namespace parley::fault {
 namespace {
@@ -419,27 +418,15 @@ absl::StatusOr<double> FaultCluster::RuntimeMetric(
     return absl::UnavailableError(
         absl::StrCat("cannot scrape ", member_id, "'s metrics"));
   }
-  double sum = 0;
-  bool found = false;
-  for (absl::string_view line : absl::StrSplit(result->body, '\n')) {
-    if (line.empty() || line[0] == '#') continue;
-    if (!absl::StartsWith(line, family)) continue;
-    absl::string_view rest = line.substr(family.size());
-    if (!rest.empty() && rest[0] != '{' && rest[0] != ' ') continue;
-    const size_t space = line.rfind(' ');
-    double value = 0;
-    if (space == absl::string_view::npos ||
-        !absl::SimpleAtod(line.substr(space + 1), &value)) {
-      continue;
-    }
-    sum += value;
-    found = true;
-  }
-  if (!found) {
+  absl::StatusOr<metrics::ParsedScrape> parsed =
+      metrics::ParseTextFormat(result->body);
+  if (!parsed.ok()) return parsed.status();
+  std::optional<double> sum = metrics::SumOfSamples(*parsed, family);
+  if (!sum.has_value()) {
     return absl::NotFoundError(
         absl::StrCat(family, " is not among ", member_id, "'s metrics"));
   }
-  return sum;
+  return *sum;
 }
 
 absl::Status FaultCluster::LoadProfiles(const std::string& address,

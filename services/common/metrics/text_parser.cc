@@ -205,4 +205,13 @@ std::optional<double> FindSample(
   return found.front().value;
 }
 
+std::optional<double> SumOfSamples(const ParsedScrape& scrape,
+                                   const std::string& name) {
+  std::vector<ParsedSample> found = FindSamples(scrape, name);
+  if (found.empty()) return std::nullopt;
+  double sum = 0;
+  for (const ParsedSample& sample : found) sum += sample.value;
+  return sum;
+}
+
 }  // namespace parley::metrics

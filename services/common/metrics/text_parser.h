@@ -2,7 +2,8 @@
 #define PARLEY_SERVICES_COMMON_METRICS_TEXT_PARSER_H_
 
 // A strict reader of the Prometheus text format 0.0.4, for tests that
-// scrape a server and check what it exposes.
+// scrape a server and check what it exposes, and for benchmarks that sample
+// servers' figures.
 
 #include <map>
 #include <optional>
@@ -48,6 +49,11 @@ std::optional<double> FindSample(
 std::vector<ParsedSample> FindSamples(
     const ParsedScrape& scrape, const std::string& name,
     const std::map<std::string, std::string>& labels = {});
+
+// The sum of the samples called `name` (over all their labels); nullopt if
+// there is none.
+std::optional<double> SumOfSamples(const ParsedScrape& scrape,
+                                   const std::string& name);
 
 }  // namespace parley::metrics
 
