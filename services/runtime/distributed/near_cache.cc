@@ -9,6 +9,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/hash/hash.h"
 #include "absl/synchronization/mutex.h"
 
@@ -22,13 +23,16 @@ struct NearCache::Shard {
   using List = std::list<Node>;
   using Index = absl::flat_hash_map<absl::string_view, List::iterator>;
 
-  // The latest invalidation of an id that the shard remembers.
-  struct Recent {
-    // The highest version invalidated (over the remembered ones).
-    uint64_t version = 0;
-    // Sequence number of the latest one.
-    uint64_t sequence = 0;
+  // A remembered invalidation of an id.
+  struct Invalidation {
+    uint64_t sequence;
+    uint64_t version;
   };
+  // The remembered invalidations of an id that no later one covers (one
+  // with a higher sequence and at least its version): sequences ascend and
+  // versions descend, so the first one after a ticket holds the highest
+  // version invalidated since that ticket. Usually one or two entries.
+  using Recent = absl::InlinedVector<Invalidation, 2>;
 
   Shard(size_t capacity, size_t max_recent)
       : capacity(capacity), max_recent(max_recent) {}
@@ -59,18 +63,19 @@ struct NearCache::Shard {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     const uint64_t sequence = invalidations.load(std::memory_order_relaxed) + 1;
     auto it = recent.find(id);
-    if (it == recent.end()) {
-      it = recent.emplace(std::string(id), Recent{version, sequence}).first;
-    } else {
-      it->second.version = std::max(it->second.version, version);
-      it->second.sequence = sequence;
-    }
+    if (it == recent.end()) it = recent.try_emplace(std::string(id)).first;
+    Recent& of_id = it->second;
+    while (!of_id.empty() && of_id.back().version <= version) of_id.pop_back();
+    of_id.push_back(Invalidation{sequence, version});
     order.emplace_back(sequence, it->first);
     while (order.size() > max_recent) {
       const auto& [oldest, oldest_id] = order.front();
+      // The oldest remembered sequence overall is first in its id's list
+      // unless a later invalidation already covered it.
       auto found = recent.find(oldest_id);
-      if (found != recent.end() && found->second.sequence == oldest) {
-        recent.erase(found);
+      if (found != recent.end() && found->second.front().sequence == oldest) {
+        found->second.erase(found->second.begin());
+        if (found->second.empty()) recent.erase(found);
       }
       forgotten = oldest;
       order.pop_front();
@@ -86,8 +91,11 @@ struct NearCache::Shard {
     if (ticket == invalidations.load(std::memory_order_relaxed)) return false;
     if (ticket < forgotten) return true;  // What came since is not known.
     auto it = recent.find(id);
-    return it != recent.end() && it->second.sequence > ticket &&
-           it->second.version > version;
+    if (it == recent.end()) return false;
+    for (const Invalidation& invalidation : it->second) {
+      if (invalidation.sequence > ticket) return invalidation.version > version;
+    }
+    return false;
   }
 
   void ClearLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {

@@ -141,6 +141,31 @@ TEST(NearCacheTest, InvalidationRefusesInsertsOfReadsStartedBefore) {
   EXPECT_TRUE(cache->Insert("a", Session("a", 10), ticket));
 }
 
+// Only invalidations that came after the ticket count: a late broadcast of
+// an old version must not revive an earlier, higher one (such as the erase
+// before a re-read after a failed compare-and-set).
+TEST(NearCacheTest, AnOlderLateInvalidationDoesNotRefuseANewerRead) {
+  auto cache = EnabledCache(10);
+  cache->Erase("a");  // Refused compare-and-set: drop, then re-read.
+  NearCache::Ticket ticket = cache->Reserve("a");
+  EXPECT_FALSE(cache->Evict("a", 4));  // A late broadcast of version 4.
+  EXPECT_TRUE(cache->Insert("a", Session("a", 5), ticket));
+  EXPECT_EQ(CachedVersion(*cache, "a"), 5u);
+
+  cache->Evict("b", 9);
+  ticket = cache->Reserve("b");
+  cache->Evict("b", 3);
+  EXPECT_TRUE(cache->Insert("b", Session("b", 8), ticket));
+
+  // A newer invalidation after the ticket still refuses, even with an
+  // older one after it.
+  ticket = cache->Reserve("c");
+  cache->Evict("c", 9);
+  cache->Evict("c", 2);
+  EXPECT_FALSE(cache->Insert("c", Session("c", 8), ticket));
+  EXPECT_TRUE(cache->Insert("c", Session("c", 9), ticket));
+}
+
 TEST(NearCacheTest, RefusesInsertsOlderThanTheRememberedInvalidations) {
   auto cache = std::make_unique<NearCache>(NearCacheOptions{10, 1, 2});
   cache->Enable();
