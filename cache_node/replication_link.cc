@@ -139,15 +139,19 @@ ReplicationLink::~ReplicationLink() {
 
 void ReplicationLink::Send(v1::ReplicateItem item,
                            std::shared_ptr<AckTracker> tracker) {
-  absl::MutexLock lock(&mu_);
-  const absl::Time now = absl::Now();
-  queue_.push_back(
-      {std::move(item), std::move(tracker), now + options_.write_deadline});
-  if (stream_ == nullptr) {
-    if (now < reopen_at_) return;  // The timer reopens it.
-    OpenLocked();
+  StreamWrite write;
+  {
+    absl::MutexLock lock(&mu_);
+    const absl::Time now = absl::Now();
+    queue_.push_back(
+        {std::move(item), std::move(tracker), now + options_.write_deadline});
+    if (stream_ == nullptr) {
+      if (now < reopen_at_) return;  // The timer reopens it.
+      OpenLocked();
+    }
+    write = NextBatchLocked();
   }
-  SendBatchLocked();
+  StartWrite(std::move(write));
 }
 
 void ReplicationLink::Close() {
@@ -193,17 +197,17 @@ void ReplicationLink::OpenLocked() {
   stream_answered_ = false;
 }
 
-void ReplicationLink::SendBatchLocked() {
+ReplicationLink::StreamWrite ReplicationLink::NextBatchLocked() {
   if (stream_ == nullptr || writing_ ||
       in_flight_.size() >= kMaxInFlightBatches) {
-    return;
+    return {};
   }
   InFlight batch;
   if (!resend_.empty()) {
     batch = std::move(resend_.front());
     resend_.pop_front();
   } else {
-    if (queue_.empty()) return;
+    if (queue_.empty()) return {};
     auto request = std::make_shared<v1::ReplicateRequest>();
     request->set_from_node(self_id_);
     batch.batch_id = next_batch_id_++;
@@ -227,7 +231,15 @@ void ReplicationLink::SendBatchLocked() {
   std::shared_ptr<const v1::ReplicateRequest> request = batch.request;
   in_flight_.push_back(std::move(batch));
   writing_ = true;
-  stream_->Write(std::move(request));
+  ++starting_writes_;
+  return {stream_, std::move(request)};
+}
+
+void ReplicationLink::StartWrite(StreamWrite write) {
+  if (write.stream == nullptr) return;
+  write.stream->Write(std::move(write.request));
+  absl::MutexLock lock(&mu_);
+  --starting_writes_;
 }
 
 absl::Status ReplicationLink::LastErrorLocked() const {
@@ -288,13 +300,15 @@ void ReplicationLink::RunTimer() {
     }
     Failures failures;
     ExpireLocked(now, &failures);
+    StreamWrite write;
     if (stream_ == nullptr && now >= reopen_at_ &&
         (!queue_.empty() || !resend_.empty())) {
       OpenLocked();
-      SendBatchLocked();
+      write = NextBatchLocked();
     }
-    if (!failures.empty()) {
+    if (!failures.empty() || write.stream != nullptr) {
       mu_.Unlock();
+      StartWrite(std::move(write));
       for (auto& [tracker, why] : failures) tracker->Fail(why);
       mu_.Lock();
     }
@@ -303,15 +317,20 @@ void ReplicationLink::RunTimer() {
 }
 
 void ReplicationLink::OnWriteDone(ReplicationStream* stream, bool ok) {
-  absl::MutexLock lock(&mu_);
-  if (stream != stream_) return;
-  writing_ = false;
-  if (ok) SendBatchLocked();
+  StreamWrite write;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stream != stream_) return;
+    writing_ = false;
+    if (ok) write = NextBatchLocked();
+  }
+  StartWrite(std::move(write));
 }
 
 void ReplicationLink::OnAnswer(ReplicationStream* stream,
                                const v1::ReplicateResponse& response) {
   InFlight batch;
+  StreamWrite write;
   {
     absl::MutexLock lock(&mu_);
     if (stream != stream_ || in_flight_.empty() ||
@@ -324,7 +343,7 @@ void ReplicationLink::OnAnswer(ReplicationStream* stream,
     batch = std::move(in_flight_.front());
     in_flight_.pop_front();
     // Room for the writes queued while this batch was out.
-    SendBatchLocked();
+    write = NextBatchLocked();
     if (response.results_size() == static_cast<int>(batch.writes.size())) {
       for (size_t i = 0; i < batch.writes.size(); ++i) {
         uint64_t& contiguous = contiguous_[batch.writes[i].first];
@@ -333,6 +352,7 @@ void ReplicationLink::OnAnswer(ReplicationStream* stream,
       }
     }
   }
+  StartWrite(std::move(write));
   if (response.results_size() != static_cast<int>(batch.writes.size())) {
     for (auto& tracker : batch.trackers) {
       if (tracker != nullptr) {
@@ -369,6 +389,10 @@ void ReplicationLink::OnStreamBroken(ReplicationStream* stream) {
   Failures failures;
   {
     absl::MutexLock lock(&mu_);
+    // A write chosen for this stream may still be starting; the stream's
+    // call must outlive it.
+    mu_.Await(absl::Condition(
+        +[](int* starting) { return *starting == 0; }, &starting_writes_));
     if (stream != stream_) return;
     stream_ = nullptr;
     writing_ = false;

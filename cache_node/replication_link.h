@@ -104,7 +104,17 @@ class ReplicationLink : public std::enable_shared_from_this<ReplicationLink> {
   using Failures =
       std::vector<std::pair<std::shared_ptr<AckTracker>, absl::Status>>;
 
-  void SendBatchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A batch to write to a stream, started once mu_ is released so that
+  // the socket write does not hold up the writers queueing behind it.
+  struct StreamWrite {
+    ReplicationStream* stream = nullptr;
+    std::shared_ptr<const v1::ReplicateRequest> request;
+  };
+  // The next batch to write, if the stream can take one (counted in
+  // starting_writes_ until StartWrite).
+  StreamWrite NextBatchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Writes what NextBatchLocked chose; mu_ must not be held.
+  void StartWrite(StreamWrite write) ABSL_LOCKS_EXCLUDED(mu_);
   void OpenLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Takes the trackers of writes past their deadline (and drops queued
   // writes and unsent batches no one waits for any more).
@@ -144,6 +154,9 @@ class ReplicationLink : public std::enable_shared_from_this<ReplicationLink> {
   absl::Status last_error_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint32_t, uint64_t> contiguous_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Writes chosen under mu_ and not yet started on their stream: a broken
+  // stream keeps its call (its hold) until they are.
+  int starting_writes_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread timer_;
 };
 
