@@ -359,6 +359,47 @@ TEST_F(DistributedSessionsTest, OfTwoConcurrentUpdatesExactlyOneWins) {
   }
 }
 
+// A change written back takes the near copy over instead of copying it,
+// and the write leaves the new version near; a tier read for a change is
+// not cached (the write caches what it stores).
+TEST_F(DistributedSessionsTest,
+       AChangeTakesTheNearCopyAndTheWriteLeavesItsOwn) {
+  std::unique_ptr<Server> a = Start({"server-a"});
+  std::unique_ptr<Server> b = Start({"server-b"});
+  ASSERT_TRUE(a && b);
+  absl::StatusOr<uint64_t> v1 =
+      a->store->Create(NewSession("visitor-6"), false, absl::Now());
+  ASSERT_TRUE(v1.ok()) << v1.status();
+  ASSERT_EQ(NearVersion(*a, "visitor-6"), *v1);
+
+  absl::StatusOr<SessionState> taken =
+      a->store->GetForUpdate("visitor-6", absl::Now(), /*latest=*/false);
+  ASSERT_TRUE(taken.ok()) << taken.status();
+  EXPECT_EQ(taken->version(), *v1);
+  EXPECT_THAT(taken->segments(), ElementsAre("new-visitors"));
+  EXPECT_EQ(NearVersion(*a, "visitor-6"), 0u);
+  taken->add_segments("from-a");
+  absl::StatusOr<uint64_t> v2 = a->store->Update(*taken, absl::Now());
+  ASSERT_TRUE(v2.ok()) << v2.status();
+  EXPECT_EQ(NearVersion(*a, "visitor-6"), *v2);
+
+  // B holds no copy: it reads the tier and does not keep what it read.
+  ASSERT_TRUE(BroadcastArrived(*a, *b));
+  absl::StatusOr<SessionState> on_b =
+      b->store->GetForUpdate("visitor-6", absl::Now(), /*latest=*/false);
+  ASSERT_TRUE(on_b.ok()) << on_b.status();
+  EXPECT_EQ(on_b->version(), *v2);
+  EXPECT_THAT(on_b->segments(), ElementsAre("new-visitors", "from-a"));
+  EXPECT_EQ(NearVersion(*b, "visitor-6"), 0u);
+  // A change not written back leaves the session in the tier, unchanged.
+  absl::StatusOr<SessionState> again = a->store->Get("visitor-6", absl::Now());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->version(), *v2);
+  EXPECT_EQ(
+      a->store->GetForUpdate("visitor-7", absl::Now(), false).status().code(),
+      absl::StatusCode::kNotFound);
+}
+
 TEST_F(DistributedSessionsTest, AStaleNearCopyNeverLosesAnUpdate) {
   std::unique_ptr<Server> a = Start({"server-a"});
   std::unique_ptr<Server> b = Start({"server-b"});

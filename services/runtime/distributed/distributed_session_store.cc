@@ -163,6 +163,22 @@ absl::StatusOr<SessionState> DistributedSessionStore::GetLatest(
   return ReadTier(session_id, /*cache=*/true);
 }
 
+absl::StatusOr<SessionState> DistributedSessionStore::GetForUpdate(
+    absl::string_view session_id, absl::Time now, bool latest) {
+  if (session_id.empty()) return NotFound(session_id);
+  if (!latest && near_cache_ != nullptr) {
+    if (std::optional<CachedSession> taken =
+            near_cache_->Take(session_id, absl::ToUnixMillis(now))) {
+      // Out of the cache, a copy no reader still holds can be moved.
+      if (taken->state.use_count() == 1) {
+        return std::move(*std::const_pointer_cast<SessionState>(taken->state));
+      }
+      return *taken->state;
+    }
+  }
+  return ReadTier(session_id, /*cache=*/false);
+}
+
 absl::StatusOr<uint64_t> DistributedSessionStore::Update(SessionState state,
                                                          absl::Time now) {
   if (state.session_id().empty()) return NotFound(state.session_id());

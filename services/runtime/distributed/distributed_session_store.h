@@ -80,6 +80,14 @@ class DistributedSessionStore : public session::SessionStore {
   absl::StatusOr<v1::SessionState> GetLatest(absl::string_view session_id,
                                              absl::Time now) override;
 
+  // The live session for a change written back with Update: the near
+  // cache's copy is taken out rather than copied (and without `latest`
+  // only), and a tier read is not cached; the Update caches the new
+  // version. NOT_FOUND when missing or expired.
+  absl::StatusOr<v1::SessionState> GetForUpdate(absl::string_view session_id,
+                                                absl::Time now,
+                                                bool latest) override;
+
   // Replaces the session with `state` (last accessed `now`) when
   // `state.version()` is the stored one and returns the new version.
   // ABORTED on a version mismatch; NOT_FOUND when missing or expired.

@@ -176,6 +176,29 @@ std::optional<CachedSession> NearCache::Lookup(absl::string_view id,
   return session;
 }
 
+std::optional<CachedSession> NearCache::Take(absl::string_view id,
+                                             int64_t now_ms) {
+  if (shards_.empty() || !enabled()) {
+    misses_.fetch_add(1, std::memory_order_relaxed);
+    return std::nullopt;
+  }
+  Shard& shard = ShardFor(id);
+  std::optional<CachedSession> taken;
+  {
+    absl::MutexLock lock(&shard.mu);
+    auto it = shard.index.find(id);
+    if (it != shard.index.end()) {
+      CachedSession& session = it->second->session;
+      if (session.expire_time_ms == 0 || session.expire_time_ms > now_ms) {
+        taken = std::move(session);
+      }
+      shard.EraseLocked(it);
+    }
+  }
+  (taken.has_value() ? hits_ : misses_).fetch_add(1, std::memory_order_relaxed);
+  return taken;
+}
+
 NearCache::Ticket NearCache::Reserve(absl::string_view id) const {
   if (shards_.empty()) return 0;
   return ShardFor(id).invalidations.load(std::memory_order_acquire);

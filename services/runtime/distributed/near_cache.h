@@ -69,6 +69,12 @@ class NearCache {
   // drops a few of the shard's least recently used copies that expired.
   std::optional<CachedSession> Lookup(absl::string_view id, int64_t now_ms);
 
+  // Like Lookup, but removes the copy it returns: for a caller that changes
+  // the session and writes it back (inserting the new version), so the
+  // state need not be copied while the cache keeps the old one. Counted as
+  // a hit or a miss like Lookup.
+  std::optional<CachedSession> Take(absl::string_view id, int64_t now_ms);
+
   // A ticket for a tier call about `id` that starts now.
   Ticket Reserve(absl::string_view id) const;
 

@@ -179,6 +179,31 @@ TEST(NearCacheTest, RefusesInsertsOlderThanTheRememberedInvalidations) {
   EXPECT_TRUE(cache->Insert("b", Session("b", 1), cache->Reserve("b")));
 }
 
+TEST(NearCacheTest, TakeHandsTheCopyOverAndRemovesIt) {
+  auto cache = EnabledCache(10);
+  ASSERT_TRUE(Put(*cache, "a", 5));
+  ASSERT_TRUE(Put(*cache, "old", 2, /*expire_time_ms=*/1000));
+  const uint64_t hits = cache->hits();
+  std::optional<CachedSession> taken = cache->Take("a", 0);
+  ASSERT_TRUE(taken.has_value());
+  EXPECT_EQ(taken->version(), 5u);
+  EXPECT_EQ(taken->state.use_count(), 1);  // The cache kept no reference.
+  EXPECT_EQ(cache->hits(), hits + 1);
+  EXPECT_FALSE(cache->Take("a", 0).has_value());
+  EXPECT_FALSE(cache->Lookup("a", 0).has_value());
+  // An expired copy is not handed over, and goes.
+  EXPECT_FALSE(cache->Take("old", 1000).has_value());
+  EXPECT_EQ(cache->size(), 0u);
+  // Taking is not an invalidation: a read that started before inserts.
+  const NearCache::Ticket ticket = cache->Reserve("a");
+  ASSERT_TRUE(Put(*cache, "a", 6));
+  ASSERT_TRUE(cache->Take("a", 0).has_value());
+  EXPECT_TRUE(cache->Insert("a", Session("a", 6), ticket));
+  // Nothing is handed over while disabled.
+  cache->Disable();
+  EXPECT_FALSE(cache->Take("a", 0).has_value());
+}
+
 TEST(NearCacheTest, DropsExpiredCopies) {
   auto cache = EnabledCache(10);
   ASSERT_TRUE(Put(*cache, "a", 1, /*expire_time_ms=*/1000));

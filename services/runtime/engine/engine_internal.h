@@ -46,7 +46,8 @@ absl::StatusOr<Response> SessionEngine::ChangeSession(
     const absl::Time now = Now();
     absl::optional<LiveSession> live;
     if (absl::Status s =
-            LoadLiveSession(session_id, now, response, &live, latest);
+            LoadLiveSession(session_id, now, response, &live, latest,
+                            /*for_update=*/true);
         !s.ok()) {
       return s;
     }

@@ -42,6 +42,16 @@ class SessionStore {
     return Get(session_id, now);
   }
 
+  // The live session for a change the caller writes back with Update: Get,
+  // or GetLatest with `latest`. A store with a cache may hand over its
+  // cached copy instead of copying it, and need not cache what it reads,
+  // so until that Update succeeds the session's next read may go to the
+  // store of record. NOT_FOUND when missing or expired.
+  virtual absl::StatusOr<parley::v1::SessionState> GetForUpdate(
+      absl::string_view session_id, absl::Time now, bool latest) {
+    return latest ? GetLatest(session_id, now) : Get(session_id, now);
+  }
+
   // Replaces the session with `state` when `state.version()` is the stored
   // one and returns the new version. ABORTED on a version mismatch;
   // NOT_FOUND when missing or expired.
