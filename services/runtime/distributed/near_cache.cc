@@ -152,51 +152,39 @@ NearCache::Shard& NearCache::ShardFor(absl::string_view id) const {
 
 std::optional<CachedSession> NearCache::Lookup(absl::string_view id,
                                                int64_t now_ms) {
-  if (shards_.empty() || !enabled()) {
-    misses_.fetch_add(1, std::memory_order_relaxed);
-    return std::nullopt;
-  }
-  Shard& shard = ShardFor(id);
-  absl::MutexLock lock(&shard.mu);
-  shard.DropExpiredLocked(now_ms, /*most=*/2);
-  auto it = shard.index.find(id);
-  if (it == shard.index.end()) {
-    misses_.fetch_add(1, std::memory_order_relaxed);
-    return std::nullopt;
-  }
-  const CachedSession& session = it->second->session;
-  if (session.expire_time_ms != 0 && session.expire_time_ms <= now_ms) {
-    // Expired in the tier: nothing a later insert could race with.
-    shard.EraseLocked(it);
-    misses_.fetch_add(1, std::memory_order_relaxed);
-    return std::nullopt;
-  }
-  shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
-  hits_.fetch_add(1, std::memory_order_relaxed);
-  return session;
+  return Find(id, now_ms, /*take=*/false);
 }
 
 std::optional<CachedSession> NearCache::Take(absl::string_view id,
                                              int64_t now_ms) {
-  if (shards_.empty() || !enabled()) {
-    misses_.fetch_add(1, std::memory_order_relaxed);
-    return std::nullopt;
-  }
-  Shard& shard = ShardFor(id);
-  std::optional<CachedSession> taken;
-  {
+  return Find(id, now_ms, /*take=*/true);
+}
+
+std::optional<CachedSession> NearCache::Find(absl::string_view id,
+                                             int64_t now_ms, bool take) {
+  std::optional<CachedSession> found;
+  if (!shards_.empty() && enabled()) {
+    Shard& shard = ShardFor(id);
     absl::MutexLock lock(&shard.mu);
+    shard.DropExpiredLocked(now_ms, /*most=*/2);
     auto it = shard.index.find(id);
     if (it != shard.index.end()) {
       CachedSession& session = it->second->session;
-      if (session.expire_time_ms == 0 || session.expire_time_ms > now_ms) {
-        taken = std::move(session);
+      // An expired copy expired in the tier too: nothing a later insert
+      // could race with.
+      const bool expired =
+          session.expire_time_ms != 0 && session.expire_time_ms <= now_ms;
+      if (expired || take) {
+        if (!expired) found = std::move(session);
+        shard.EraseLocked(it);
+      } else {
+        shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
+        found = session;
       }
-      shard.EraseLocked(it);
     }
   }
-  (taken.has_value() ? hits_ : misses_).fetch_add(1, std::memory_order_relaxed);
-  return taken;
+  (found.has_value() ? hits_ : misses_).fetch_add(1, std::memory_order_relaxed);
+  return found;
 }
 
 NearCache::Ticket NearCache::Reserve(absl::string_view id) const {

@@ -112,6 +112,9 @@ class NearCache {
   struct Shard;
 
   Shard& ShardFor(absl::string_view id) const;
+  // Lookup, or with `take` Take.
+  std::optional<CachedSession> Find(absl::string_view id, int64_t now_ms,
+                                    bool take);
 
   const size_t capacity_;
   std::vector<std::unique_ptr<Shard>> shards_;
