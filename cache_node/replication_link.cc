@@ -82,13 +82,15 @@ class ReplicationStream
 
   void Cancel() { context_.TryCancel(); }
 
+  // Drops the hold that OnStreamBroken left to the link.
+  void ReleaseHold() { RemoveHold(); }
+
   void OnWriteDone(bool ok) override { link_->OnWriteDone(this, ok); }
 
   void OnReadDone(bool ok) override {
     if (!ok) {
       // The call ended: the link writes no more to it; OnDone follows.
-      link_->OnStreamBroken(this);
-      RemoveHold();
+      if (link_->OnStreamBroken(this)) RemoveHold();
       return;
     }
     link_->OnAnswer(this, incoming_);
@@ -238,8 +240,13 @@ ReplicationLink::StreamWrite ReplicationLink::NextBatchLocked() {
 void ReplicationLink::StartWrite(StreamWrite write) {
   if (write.stream == nullptr) return;
   write.stream->Write(std::move(write.request));
-  absl::MutexLock lock(&mu_);
-  --starting_writes_;
+  std::vector<ReplicationStream*> released;
+  {
+    absl::MutexLock lock(&mu_);
+    if (--starting_writes_ == 0) released.swap(holds_owed_);
+  }
+  // Outside the lock: dropping the last hold may end the call at once.
+  for (ReplicationStream* stream : released) stream->ReleaseHold();
 }
 
 absl::Status ReplicationLink::LastErrorLocked() const {
@@ -385,15 +392,19 @@ void ReplicationLink::OnAnswer(ReplicationStream* stream,
   }
 }
 
-void ReplicationLink::OnStreamBroken(ReplicationStream* stream) {
+bool ReplicationLink::OnStreamBroken(ReplicationStream* stream) {
   Failures failures;
+  bool release_hold = true;
   {
     absl::MutexLock lock(&mu_);
-    // A write chosen for this stream may still be starting; the stream's
-    // call must outlive it.
-    mu_.Await(absl::Condition(
-        +[](int* starting) { return *starting == 0; }, &starting_writes_));
-    if (stream != stream_) return;
+    // A write chosen for this stream may still be starting (possibly on
+    // this very thread, in a reaction gRPC runs inline): the call must
+    // outlive it, so the last starting write drops the hold instead.
+    if (starting_writes_ > 0) {
+      holds_owed_.push_back(stream);
+      release_hold = false;
+    }
+    if (stream != stream_) return release_hold;
     stream_ = nullptr;
     writing_ = false;
     last_error_ = absl::UnavailableError(
@@ -412,6 +423,7 @@ void ReplicationLink::OnStreamBroken(ReplicationStream* stream) {
     ExpireLocked(now, &failures);
   }
   for (auto& [tracker, why] : failures) tracker->Fail(why);
+  return release_hold;
 }
 
 void ReplicationLink::OnStreamDone(const grpc::Status& status) {

@@ -128,7 +128,9 @@ class ReplicationLink : public std::enable_shared_from_this<ReplicationLink> {
   void OnAnswer(ReplicationStream* stream,
                 const v1::ReplicateResponse& response);
   // The stream's call ended: no more writes to it.
-  void OnStreamBroken(ReplicationStream* stream);
+  // True if the stream may drop its hold now; otherwise a write chosen
+  // for it is still starting, and StartWrite drops the hold afterwards.
+  bool OnStreamBroken(ReplicationStream* stream);
   // Its final status.
   void OnStreamDone(const grpc::Status& status);
 
@@ -157,6 +159,8 @@ class ReplicationLink : public std::enable_shared_from_this<ReplicationLink> {
   // Writes chosen under mu_ and not yet started on their stream: a broken
   // stream keeps its call (its hold) until they are.
   int starting_writes_ ABSL_GUARDED_BY(mu_) = 0;
+  // Broken streams whose hold waits for starting_writes_ to reach zero.
+  std::vector<ReplicationStream*> holds_owed_ ABSL_GUARDED_BY(mu_);
   std::thread timer_;
 };
 
