@@ -184,18 +184,15 @@ class SessionEngine {
                                          Prepare prepare, Change change,
                                          bool* written = nullptr);
 
-  // Reads session `session_id` and its channel into `live`; when either is
-  // gone, adds the advisory (INVALID_SESSION_ID or
-  // INVALID_INTERACTIVE_CHANNEL) to `response` and leaves `live` empty.
-  // With `latest`, reads past any cache (SessionStore::GetLatest); with
-  // `for_update`, for a change written back (SessionStore::GetForUpdate).
-  // Fails only on store errors.
+  // Puts session `session_id`, as the store returned it in `state`, and
+  // its channel into `live`; when either is gone, adds the advisory
+  // (INVALID_SESSION_ID or INVALID_INTERACTIVE_CHANNEL) to `response` and
+  // leaves `live` empty. Fails only on store errors.
   template <typename Response>
-  absl::Status LoadLiveSession(const std::string& session_id, absl::Time now,
+  absl::Status LoadLiveSession(const std::string& session_id,
+                               absl::StatusOr<v1::SessionState> state,
                                Response& response,
-                               absl::optional<LiveSession>* live,
-                               bool latest = false,
-                               bool for_update = false) const;
+                               absl::optional<LiveSession>* live) const;
 
   session::SessionStore* const store_;
   const Clock clock_;
@@ -206,16 +203,10 @@ class SessionEngine {
 };
 
 template <typename Response>
-absl::Status SessionEngine::LoadLiveSession(const std::string& session_id,
-                                            absl::Time now, Response& response,
-                                            absl::optional<LiveSession>* live,
-                                            bool latest,
-                                            bool for_update) const {
+absl::Status SessionEngine::LoadLiveSession(
+    const std::string& session_id, absl::StatusOr<v1::SessionState> state,
+    Response& response, absl::optional<LiveSession>* live) const {
   live->reset();
-  absl::StatusOr<v1::SessionState> state =
-      for_update ? store_->GetForUpdate(session_id, now, latest)
-      : latest   ? store_->GetLatest(session_id, now)
-                 : store_->Get(session_id, now);
   if (absl::IsNotFound(state.status())) {
     AddAdvisory(response, v1::INVALID_SESSION_ID, v1::ERROR,
                 "unknown or expired session", session_id);

@@ -45,9 +45,9 @@ absl::StatusOr<Response> SessionEngine::ChangeSession(
     prepare(response);
     const absl::Time now = Now();
     absl::optional<LiveSession> live;
-    if (absl::Status s =
-            LoadLiveSession(session_id, now, response, &live, latest,
-                            /*for_update=*/true);
+    if (absl::Status s = LoadLiveSession(
+            session_id, store_->GetForUpdate(session_id, now, latest), response,
+            &live);
         !s.ok()) {
       return s;
     }

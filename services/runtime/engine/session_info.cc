@@ -15,9 +15,9 @@ absl::StatusOr<v1::GetProfileResponse> SessionEngine::GetProfile(
   v1::GetProfileResponse response;
   response.set_session_id(request.session_id());
   absl::optional<LiveSession> live;
-  if (absl::Status s =
-          LoadLiveSession(request.session_id(), Now(), response, &live,
-                          /*latest=*/true);
+  if (absl::Status s = LoadLiveSession(
+          request.session_id(), store_->GetLatest(request.session_id(), Now()),
+          response, &live);
       !s.ok()) {
     return s;
   }
