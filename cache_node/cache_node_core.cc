@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "services/common/grpc_status.h"
@@ -89,18 +90,38 @@ void CacheNodeCore::Enqueue(std::function<void()> task) {
   work_.push_back(std::move(task));
 }
 
+void CacheNodeCore::EnqueueAt(absl::Time due, std::function<void()> task) {
+  absl::MutexLock lock(&work_mu_);
+  if (stopping_) return;
+  delayed_work_.emplace(due, std::move(task));
+  ++delayed_added_;
+}
+
 void CacheNodeCore::RunWorker() {
   while (true) {
     std::function<void()> task;
     {
       absl::MutexLock lock(&work_mu_);
-      auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(work_mu_) {
-        return stopping_ || !work_.empty();
-      };
-      work_mu_.Await(absl::Condition(&ready));
-      if (stopping_) return;
-      task = std::move(work_.front());
-      work_.pop_front();
+      while (task == nullptr) {
+        if (stopping_) return;
+        if (!work_.empty()) {
+          task = std::move(work_.front());
+          work_.pop_front();
+        } else if (!delayed_work_.empty() &&
+                   delayed_work_.begin()->first <= absl::Now()) {
+          task = std::move(delayed_work_.begin()->second);
+          delayed_work_.erase(delayed_work_.begin());
+        } else {
+          const uint64_t seen = delayed_added_;
+          auto ready = [this, seen]() ABSL_SHARED_LOCKS_REQUIRED(work_mu_) {
+            return stopping_ || !work_.empty() || delayed_added_ != seen;
+          };
+          work_mu_.AwaitWithDeadline(absl::Condition(&ready),
+                                     delayed_work_.empty()
+                                         ? absl::InfiniteFuture()
+                                         : delayed_work_.begin()->first);
+        }
+      }
     }
     task();
   }
@@ -149,6 +170,9 @@ void CacheNodeCore::OnTable(const v1::PartitionTable& table) {
                   view->epoch());
     return;
   }
+  for (const v1::CacheNodeAddress& node : table.nodes()) {
+    known_addresses_[node.id()] = node.address();
+  }
   {
     absl::MutexLock lock(&partitions_init_mu_);
     if (partitions_.empty()) {
@@ -170,7 +194,9 @@ void CacheNodeCore::OnTable(const v1::PartitionTable& table) {
   std::vector<uint32_t> changed;
   // Started once the new table is published, so they see it.
   std::vector<std::function<void()>> tasks;
-  int promotions = 0, catch_ups = 0, drops = 0;
+  int promotions = 0, catch_ups = 0;
+  // Copies to drop: (partition, generation).
+  std::vector<std::pair<uint32_t, uint64_t>> drops_due;
   for (uint32_t p = 0; p < view->partition_count(); ++p) {
     PartitionState& state = *partitions_[p];
     absl::MutexLock lock(&state.mu);
@@ -192,6 +218,7 @@ void CacheNodeCore::OnTable(const v1::PartitionTable& table) {
       }
       NoteCopiesLocked(state, *view, p, /*reset=*/true);
       state.role = Role::kPrimary;
+      state.drop_scheduled = false;
       state.term = term;
       state.serving = false;
       state.pending_chain.clear();
@@ -202,9 +229,16 @@ void CacheNodeCore::OnTable(const v1::PartitionTable& table) {
       std::set<std::string> seen = {me};
       auto add_sources = [&](const TableView& from) {
         for (const std::string& node : from.Replicas(p)) {
-          if (seen.insert(node).second) {
-            sources.emplace_back(node, from.Address(node));
+          if (!seen.insert(node).second) continue;
+          auto known = known_addresses_.find(node);
+          if (known == known_addresses_.end()) {
+            spdlog::warn(
+                "partition {}: no address known for its copy on {}; not "
+                "catching up from it",
+                p, node);
+            continue;
           }
+          sources.emplace_back(node, known->second);
         }
       };
       add_sources(*view);
@@ -220,6 +254,7 @@ void CacheNodeCore::OnTable(const v1::PartitionTable& table) {
       }
       NoteCopiesLocked(state, *view, p, /*reset=*/true);
       state.role = Role::kBackup;
+      state.drop_scheduled = false;
       state.term = term;
       state.serving = false;
       const uint64_t generation = ++state.generation;
@@ -233,7 +268,7 @@ void CacheNodeCore::OnTable(const v1::PartitionTable& table) {
       // Copies kept while this node was out of the table are dropped once
       // it no longer keeps them.
       if (state.role == Role::kNone && previous != nullptr &&
-          (state.last_version == 0 || keep)) {
+          (state.last_version == 0 || keep || state.drop_scheduled)) {
         continue;
       }
       const bool held = state.role != Role::kNone || state.last_version > 0;
@@ -245,11 +280,10 @@ void CacheNodeCore::OnTable(const v1::PartitionTable& table) {
       ++state.generation;
       changed.push_back(p);
       if (held && !keep) {
-        if (absl::Status s = store_->DropPartition(p); !s.ok()) {
-          spdlog::error("dropping partition {}: {}", p, s.ToString());
-        }
-        state.last_version = 0;
-        ++drops;
+        // Kept a while: a node taking the partition over may still need to
+        // pull writes from it.
+        state.drop_scheduled = true;
+        drops_due.emplace_back(p, state.generation);
       }
     }
   }
@@ -267,10 +301,36 @@ void CacheNodeCore::OnTable(const v1::PartitionTable& table) {
     }
   }
   for (std::function<void()>& task : tasks) Enqueue(std::move(task));
+  const absl::Time drop_at = absl::Now() + options_.keep_left_copies_for;
+  for (const auto& [p, generation] : drops_due) {
+    if (options_.keep_left_copies_for <= absl::ZeroDuration()) {
+      DropLeftCopy(p, generation);
+    } else {
+      EnqueueAt(drop_at, [this, p = p, generation = generation] {
+        DropLeftCopy(p, generation);
+      });
+    }
+  }
   spdlog::info(
-      "table epoch {}: {} promotion(s), {} catch-up(s), {} partition(s) "
-      "dropped",
-      view->epoch(), promotions, catch_ups, drops);
+      "table epoch {}: {} promotion(s), {} catch-up(s), {} copy(ies) of "
+      "partitions left to drop in {}",
+      view->epoch(), promotions, catch_ups, drops_due.size(),
+      absl::FormatDuration(options_.keep_left_copies_for));
+}
+
+void CacheNodeCore::DropLeftCopy(uint32_t partition, uint64_t generation) {
+  PartitionState& state = *partitions_[partition];
+  absl::MutexLock lock(&state.mu);
+  if (state.generation != generation || !state.drop_scheduled) return;
+  state.drop_scheduled = false;
+  // Kept after all (draining, or out of the tier for lack of disk space):
+  // the next table that leaves this node out schedules the drop again.
+  if (draining_ || keep_data_) return;
+  if (absl::Status s = store_->DropPartition(partition); !s.ok()) {
+    spdlog::error("dropping partition {}: {}", partition, s.ToString());
+    return;
+  }
+  state.last_version = 0;
 }
 
 void CacheNodeCore::CancelPulls(const std::vector<uint32_t>& partitions) {
@@ -335,6 +395,12 @@ absl::StatusOr<Route> CacheNodeCore::RouteFor(absl::string_view ns,
   route.local = primary == options_.node_id;
   route.primary_id = primary;
   route.primary_address = view->Address(primary);
+  if (!route.local && route.primary_address.empty()) {
+    return NotApplied(absl::UnavailableError(absl::StrCat(
+        "partition ", p, " waits for one of its cache nodes (",
+        absl::StrJoin(view->Replicas(p), ", "),
+        ") to come back: none is live (table epoch ", view->epoch(), ")")));
+  }
   return route;
 }
 
@@ -467,6 +533,23 @@ void CacheNodeCore::WritePrimary(
     done(s);
     return;
   }
+  // Backups on live nodes (the table names a partition's replicas while
+  // it waits for them to come back; those without an address are not live).
+  std::shared_ptr<const TableView> view = table();
+  const int quorum = WriteQuorum(*view, partition);
+  std::vector<std::string> backups;
+  for (const std::string& node : view->Replicas(partition)) {
+    if (node != options_.node_id && !view->Address(node).empty()) {
+      backups.push_back(node);
+    }
+  }
+  if (static_cast<int>(backups.size()) < quorum - 1) {
+    done(NotApplied(absl::UnavailableError(absl::StrCat(
+        "partition ", partition, " has ", backups.size(),
+        " other cop(ies) on live cache nodes, fewer than the ", quorum - 1,
+        " its write quorum of ", quorum, " needs; retry"))));
+    return;
+  }
   absl::StatusOr<std::optional<StoredEntry>> current =
       read_current ? store_->Read(partition, ns, key)
                    : absl::StatusOr<std::optional<StoredEntry>>(std::nullopt);
@@ -500,13 +583,6 @@ void CacheNodeCore::WritePrimary(
   }
   state.last_version = version;
 
-  std::shared_ptr<const TableView> view = table();
-  const std::vector<std::string>& replicas = view->Replicas(partition);
-  std::vector<std::string> backups;
-  for (const std::string& node : replicas) {
-    if (node != options_.node_id) backups.push_back(node);
-  }
-  const int quorum = WriteQuorum(*view, partition);
   auto written = std::make_shared<v1::ReplicatedWrite>(*write);
   auto tracker =
       std::make_shared<AckTracker>(quorum - 1, static_cast<int>(backups.size()),

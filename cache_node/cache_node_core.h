@@ -15,6 +15,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "cache_node/free_space_monitor.h"
 #include "cache_node/node_channels.h"
 #include "cache_node/partition_store.h"
@@ -38,6 +39,11 @@ struct CacheNodeOptions {
   // Catch-up streams: chunk size and bandwidth cap (0: none).
   size_t catch_up_chunk_bytes = 1 << 20;
   uint64_t catch_up_bytes_per_second = 64 << 20;
+  // How long a copy of a partition that this node no longer replicates is
+  // kept (served to catch-ups of the nodes taking over) before it is
+  // dropped: a node whose lease lapsed under load may still hold writes
+  // that the new replicas lack. Zero drops it at once.
+  absl::Duration keep_left_copies_for = absl::Seconds(30);
 };
 
 // Where a request for a partition must go.
@@ -183,6 +189,9 @@ class CacheNodeCore {
     // those tables.
     std::set<std::string> term_copies ABSL_GUARDED_BY(mu);
     int term_quorum ABSL_GUARDED_BY(mu) = 0;
+    // Not a replica: the copy held is dropped by a task due later
+    // (CacheNodeOptions::keep_left_copies_for).
+    bool drop_scheduled ABSL_GUARDED_BY(mu) = false;
   };
 
   // What a promotion knows of the term before it (see Promote).
@@ -224,7 +233,12 @@ class CacheNodeCore {
 
   // Background tasks.
   void Enqueue(std::function<void()> task);
+  // Runs `task` on a worker once `due` has passed (dropped on Stop).
+  void EnqueueAt(absl::Time due, std::function<void()> task);
   void RunWorker();
+  // Drops the copy of `partition` kept since the role change of
+  // `generation`, unless the role changed again or data is kept.
+  void DropLeftCopy(uint32_t partition, uint64_t generation);
   void Promote(uint32_t partition, uint64_t generation, uint64_t term,
                std::vector<std::pair<std::string, std::string>> sources,
                PromotionBasis basis);
@@ -260,6 +274,10 @@ class CacheNodeCore {
       ABSL_GUARDED_BY(table_mu_);
   absl::flat_hash_map<std::string, int64_t> session_ttl_ms_
       ABSL_GUARDED_BY(table_mu_);
+  // The last address every table named for each node: a promotion pulls
+  // from a copy whose node the current tables give no address (its lease
+  // lapsed) at the address it had. Only OnTable uses it.
+  absl::flat_hash_map<std::string, std::string> known_addresses_;
 
   // Sized by the first table; never resized (the partition count is fixed).
   std::vector<std::unique_ptr<PartitionState>> partitions_;
@@ -267,6 +285,10 @@ class CacheNodeCore {
 
   absl::Mutex work_mu_;
   std::deque<std::function<void()>> work_ ABSL_GUARDED_BY(work_mu_);
+  std::multimap<absl::Time, std::function<void()>> delayed_work_
+      ABSL_GUARDED_BY(work_mu_);
+  // Bumped by EnqueueAt, so that waiting workers see a nearer due time.
+  uint64_t delayed_added_ ABSL_GUARDED_BY(work_mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(work_mu_) = false;
   std::vector<std::thread> workers_;
 

@@ -212,6 +212,7 @@ class CacheNodeCoreTest : public ::testing::Test {
     options.max_value_bytes = kMaxValueBytes;
     // One entry per catch-up chunk, so chunking is visible.
     options.catch_up_chunk_bytes = 1;
+    options.keep_left_copies_for = keep_left_copies_for_;
     core_ = std::make_unique<CacheNodeCore>(
         options, store_.get(), std::make_shared<NodeChannels>(nullptr));
   }
@@ -316,6 +317,9 @@ class CacheNodeCoreTest : public ::testing::Test {
     return entry.ok() ? *entry : std::nullopt;
   }
 
+  // Copies of partitions left are dropped at once unless a test sets this
+  // and calls Start again.
+  absl::Duration keep_left_copies_for_ = absl::ZeroDuration();
   std::string dir_;
   std::shared_ptr<std::atomic<int64_t>> clock_ =
       std::make_shared<std::atomic<int64_t>>(kStartMs);
@@ -399,6 +403,39 @@ TEST_F(CacheNodeCoreTest, PartitionWithoutReplicasIsUnavailable) {
                        HasSubstr("partition 5 has no cache node")));
 }
 
+// The coordinator keeps a partition on its replicas while none is live,
+// so the table names nodes it gives no address for.
+TEST_F(CacheNodeCoreTest, APartitionWaitingForItsNodesIsUnavailable) {
+  const std::string key = KeyIn("objects", 5);
+  std::vector<TablePartition> specs = Uniform({kSelf}, 1);
+  specs[5].replicas = {"gone-1", "gone-2"};
+  core_->OnTable(cache::TableOf(/*epoch=*/1, specs, {{kSelf, kSelfAddress}}));
+  EXPECT_THAT(core_->RouteFor("objects", key, nullptr),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("partition 5 waits for one of its cache "
+                                 "nodes (gone-1, gone-2) to come back")));
+  EXPECT_TRUE(IsNotApplied(core_->RouteFor("objects", key, nullptr).status()));
+}
+
+// A node whose lease lapsed may still find itself primary of a partition
+// that waits for its replicas: it takes no write that its backups, not
+// live, cannot hold.
+TEST_F(CacheNodeCoreTest, APrimaryWithoutLiveBackupsRefusesWrites) {
+  std::vector<TablePartition> specs = Uniform({kSelf}, 1);
+  specs[6].replicas = {kSelf, "gone-1", "gone-2"};
+  core_->OnTable(cache::TableOf(/*epoch=*/1, specs, {{kSelf, kSelfAddress}}));
+  ASSERT_TRUE(AwaitServing(6));
+  const std::string key = KeyIn("objects", 6);
+  absl::StatusOr<v1::PutResponse> put = Put(MakePut("objects", key, "v"));
+  EXPECT_THAT(put, StatusIs(absl::StatusCode::kUnavailable,
+                            HasSubstr("partition 6 has 0 other cop(ies) on "
+                                      "live cache nodes, fewer than the 1")));
+  EXPECT_TRUE(IsNotApplied(put.status()));
+  EXPECT_FALSE(MustRead(6, "objects", key).has_value());
+  // Partitions with only this node take writes as before.
+  EXPECT_GT(MustPut(MakePut("objects", KeyIn("objects", 7), "v")), 0u);
+}
+
 TEST_F(CacheNodeCoreTest, RejectsBadNamespacesAndKeys) {
   BecomeSolePrimary(/*epoch=*/1, /*term=*/1);
   const auto kInvalid = absl::StatusCode::kInvalidArgument;
@@ -436,6 +473,74 @@ TEST_F(CacheNodeCoreTest, DropsPartitionsItNoLongerHolds) {
   ASSERT_TRUE(route.ok()) << route.status();
   EXPECT_FALSE(route->local);
   EXPECT_FALSE(MustRead(p, "objects", key).has_value());
+}
+
+// The keys of `partition` that a catch-up from this node (another node
+// taking the partition over in `term`) receives.
+std::set<std::string> KeysPulled(CacheNodeCore& core, uint32_t partition,
+                                 uint64_t term) {
+  v1::CatchUpRequest request;
+  request.set_partition(partition);
+  request.set_term(term);
+  request.set_from_node(kOther);
+  std::set<std::string> keys;
+  absl::StatusOr<uint64_t> served = core.ServeCatchUp(
+      request, [&keys](std::vector<v1::ReplicatedWrite>& chunk) {
+        for (const v1::ReplicatedWrite& write : chunk) keys.insert(write.key());
+        return true;
+      });
+  EXPECT_TRUE(served.ok()) << served.status();
+  return keys;
+}
+
+// A node whose lease lapsed under load may be the last holder of writes
+// that the nodes taking its partitions over lack: it keeps its copy (and
+// serves it to their catch-ups) for a while before dropping it.
+TEST_F(CacheNodeCoreTest, KeepsALeftCopyForTheNodesTakingOverThenDropsIt) {
+  keep_left_copies_for_ = absl::Milliseconds(300);
+  Start(nullptr);
+  BecomeSolePrimary(/*epoch=*/1, /*term=*/1);
+  const uint32_t p = 4;
+  const std::string key = KeyIn("objects", p);
+  MustPut(MakePut("objects", key, "v"));
+
+  const absl::Time left = absl::Now();
+  core_->OnTable(MakeTable(/*epoch=*/2, Uniform({kOther}, /*term=*/2)));
+  EXPECT_EQ(KeysPulled(*core_, p, /*term=*/2), std::set<std::string>{key});
+  // Not served to clients any more.
+  EXPECT_FALSE(core_->RouteFor("objects", key, nullptr)->local);
+
+  while (MustRead(p, "objects", key).has_value() &&
+         absl::Now() - left < absl::Seconds(10)) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_GE(absl::Now() - left, absl::Milliseconds(300));
+  EXPECT_FALSE(MustRead(p, "objects", key).has_value()) << "never dropped";
+  EXPECT_TRUE(KeysPulled(*core_, p, /*term=*/2).empty());
+}
+
+// Named a replica again before the drop is due, the node keeps its copy
+// and catches up from it instead of copying the partition anew.
+TEST_F(CacheNodeCoreTest, ACopyLeftAndTakenBackInTimeIsKept) {
+  keep_left_copies_for_ = absl::Milliseconds(300);
+  Start(nullptr);
+  BecomeSolePrimary(/*epoch=*/1, /*term=*/1);
+  const uint32_t p = 4;
+  const std::string key = KeyIn("objects", p);
+  MustPut(MakePut("objects", key, "v"));
+
+  core_->OnTable(MakeTable(/*epoch=*/2, Uniform({kOther}, /*term=*/2)));
+  BecomeSolePrimary(/*epoch=*/3, /*term=*/3);
+  absl::SleepFor(absl::Milliseconds(600));  // Past the first drop's time.
+  EXPECT_EQ(MustGet("objects", key).entry().value(), "v");
+
+  // Leaving again schedules a new drop.
+  core_->OnTable(MakeTable(/*epoch=*/4, Uniform({kOther}, /*term=*/4)));
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (MustRead(p, "objects", key).has_value() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_FALSE(MustRead(p, "objects", key).has_value()) << "never dropped";
 }
 
 // ------------------------------------------------------------- versions

@@ -52,6 +52,10 @@ ABSL_FLAG(uint32_t, lease_ttl_seconds, 5,
           "membership lease: the coordinator drops this node after it");
 ABSL_FLAG(uint64_t, catch_up_mb_per_second, 64,
           "bandwidth cap of each catch-up stream this node serves (0: none)");
+ABSL_FLAG(uint32_t, keep_left_copies_seconds, 30,
+          "how long a copy of a partition this node no longer replicates is "
+          "kept (and served to the nodes taking it over) before it is "
+          "dropped (0: at once)");
 ABSL_FLAG(uint64_t, min_free_disk_mb, 64,
           "free space (MiB) kept in the data_dir's filesystem, at most 1/16 "
           "of it: writes that would leave less are refused "
@@ -289,6 +293,8 @@ int main(int argc, char** argv) {
   options.max_value_bytes = absl::GetFlag(FLAGS_max_value_bytes);
   options.catch_up_bytes_per_second =
       absl::GetFlag(FLAGS_catch_up_mb_per_second) << 20;
+  options.keep_left_copies_for =
+      absl::Seconds(absl::GetFlag(FLAGS_keep_left_copies_seconds));
   options.node_id = absl::GetFlag(FLAGS_node_id);
   const std::string listen = absl::GetFlag(FLAGS_listen);
   const std::string port = listen.substr(listen.rfind(':') + 1);

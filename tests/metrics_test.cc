@@ -214,6 +214,9 @@ TEST_F(MetricsTest, CoordinatorCountsCallsByCodeAndReportsItsState) {
       1);
 
   EXPECT_EQ(FindSample(scrape, "parley_coordinator_groups"), 1);
+  EXPECT_EQ(
+      FindSample(scrape, "parley_coordinator_partitions_waiting_for_replicas"),
+      0);
   EXPECT_EQ(FindSample(scrape, "parley_coordinator_members",
                        {{"role", "runtime"}, {"group", "metrics"}}),
             0);

@@ -62,8 +62,9 @@ absl::StatusOr<std::unique_ptr<CoordinatorCore>> CoordinatorCore::Open(
   core->membership_ = std::move(*membership);
 
   absl::StatusOr<std::unique_ptr<PartitionTableManager>> table =
-      PartitionTableManager::Load(core->store_.get(), options.partitions,
-                                  options.replication_factor);
+      PartitionTableManager::Load(
+          core->store_.get(), options.partitions, options.replication_factor,
+          options.orphaned_partition_wait, options.clock);
   if (!table.ok()) return table.status();
   core->table_ = std::move(*table);
 
@@ -117,10 +118,19 @@ void CoordinatorCore::Stop() {
 
 void CoordinatorCore::RunExpiry() {
   while (!stopping_.WaitForNotificationWithTimeout(options_.expiry_interval)) {
-    if (int expired = membership_->ExpireLapsed(); expired > 0) {
+    if (int expired = ExpireLapsedMembers(); expired > 0) {
       spdlog::info("{} member lease(s) lapsed", expired);
     }
   }
+}
+
+int CoordinatorCore::ExpireLapsedMembers() {
+  table_->BeginBatch();
+  const int expired = membership_->ExpireLapsed();
+  absl::Status s = table_->EndBatch();
+  if (s.ok()) s = table_->Tick();
+  if (!s.ok()) spdlog::error("partition table not updated: {}", s.ToString());
+  return expired;
 }
 
 absl::StatusOr<v1::ServerGroup> CoordinatorCore::CreateGroup(

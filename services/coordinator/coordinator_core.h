@@ -28,6 +28,9 @@ struct CoordinatorOptions {
   BroadcastLimits broadcast;
   // How often lapsed leases are looked for.
   absl::Duration expiry_interval = absl::Milliseconds(100);
+  // How long a partition none of whose replicas is live waits for one to
+  // come back before it starts empty on live nodes.
+  absl::Duration orphaned_partition_wait = absl::Minutes(5);
   Membership::Clock clock = [] { return absl::Now(); };
 };
 
@@ -99,7 +102,7 @@ class CoordinatorCore {
   uint64_t epoch() const { return broadcast_->epoch(); }
 
   // Removes members whose lease lapsed (also run periodically).
-  int ExpireLapsedMembers() { return membership_->ExpireLapsed(); }
+  int ExpireLapsedMembers();
 
   // Closes every stream and flushes state; the destructor does it too.
   void Stop();

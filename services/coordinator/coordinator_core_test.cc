@@ -76,6 +76,7 @@ class CoordinatorCoreTest : public ::testing::Test {
     options.replication_factor = kReplication;
     // Expiry runs only when the test asks for it.
     options.expiry_interval = absl::Hours(1);
+    options.orphaned_partition_wait = absl::Seconds(60);
     options.clock = [clock = clock_] { return clock->Now(); };
     absl::StatusOr<std::unique_ptr<CoordinatorCore>> core =
         CoordinatorCore::Open(options);
@@ -401,10 +402,74 @@ TEST_F(CoordinatorCoreTest, CacheNodesDriveThePartitionTable) {
   ASSERT_EQ(core_->ListMembers(caches)->members_size(), 3);
   clock_->Advance(absl::Seconds(61));
   EXPECT_EQ(core_->ExpireLapsedMembers(), 4);  // 3 caches and rs-1.
-  MustJoinCache("cache-9", 60);
+  MustJoinCache("cache-9", 300);
+  // Every partition lost all its replicas: they wait (60 s here) for one to
+  // come back before starting empty on cache-9.
+  EXPECT_EQ(core_->table().WaitingPartitions(), static_cast<int>(kPartitions));
+  clock_->Advance(absl::Seconds(61));
+  EXPECT_EQ(core_->ExpireLapsedMembers(), 0);
+  EXPECT_EQ(core_->table().WaitingPartitions(), 0);
   table = core_->GetPartitionTable();
   EXPECT_GT(table.epoch(), epoch);
   ExpectTableCovers(table, {"cache-9"});
+}
+
+// When every replica of a partition is gone at once (their leases lapsed
+// together, say while the machine was overloaded), the partition keeps
+// them, unavailable, instead of starting empty on other nodes; the first
+// of them to come back serves it with its data.
+TEST_F(CoordinatorCoreTest, APartitionWaitsForItsLastReplicas) {
+  for (const std::string id : {"cache-1", "cache-2", "cache-3"}) {
+    MustJoinCache(id, 5);
+  }
+  // cache-4 takes a quarter of the replicas: some partitions stay on
+  // cache-1, cache-2 and cache-3 alone.
+  MustJoinCache("cache-4", 300);
+  const v1::PartitionTable before = core_->GetPartitionTable();
+  const std::set<std::string> lapsing = {"cache-1", "cache-2", "cache-3"};
+  auto only_on_lapsing = [&](int p) {
+    const auto& replicas = before.partitions(p).replicas();
+    return std::all_of(
+        replicas.begin(), replicas.end(),
+        [&](const std::string& id) { return lapsing.count(id) > 0; });
+  };
+
+  clock_->Advance(absl::Seconds(6));
+  EXPECT_EQ(core_->ExpireLapsedMembers(), 3);
+  const v1::PartitionTable after = core_->GetPartitionTable();
+  EXPECT_GT(after.epoch(), before.epoch());
+  int waiting = 0;
+  for (int p = 0; p < after.partitions_size(); ++p) {
+    if (only_on_lapsing(p)) {
+      ++waiting;
+      EXPECT_THAT(after.partitions(p).replicas(),
+                  ::testing::ElementsAreArray(before.partitions(p).replicas()))
+          << "partition " << p;
+      EXPECT_EQ(after.partitions(p).primary_term(),
+                before.partitions(p).primary_term());
+    } else {
+      EXPECT_THAT(after.partitions(p).replicas(),
+                  ::testing::ElementsAre("cache-4"))
+          << "partition " << p;
+    }
+  }
+  ASSERT_GT(waiting, 0);
+  EXPECT_EQ(core_->table().WaitingPartitions(), waiting);
+
+  // cache-2 comes back within the wait: the partitions that waited are
+  // its again (with cache-4 as a new copy), nothing else waits.
+  clock_->Advance(absl::Seconds(50));
+  EXPECT_EQ(core_->ExpireLapsedMembers(), 0);
+  EXPECT_EQ(core_->table().WaitingPartitions(), waiting);
+  MustJoinCache("cache-2", 300);
+  EXPECT_EQ(core_->table().WaitingPartitions(), 0);
+  const v1::PartitionTable back = core_->GetPartitionTable();
+  for (int p = 0; p < back.partitions_size(); ++p) {
+    if (!only_on_lapsing(p)) continue;
+    EXPECT_THAT(back.partitions(p).replicas(), ::testing::Contains("cache-2"))
+        << "partition " << p;
+  }
+  ExpectTableCovers(back, {"cache-2", "cache-4"});
 }
 
 TEST_F(CoordinatorCoreTest, Publish) {

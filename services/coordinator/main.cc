@@ -23,6 +23,10 @@ ABSL_FLAG(uint32_t, broadcast_history, 100000,
           "invalidation entries kept per group for subscribers that resume");
 ABSL_FLAG(uint32_t, subscriber_max_lag, 10000,
           "a subscriber further behind than this many entries gets a RESET");
+ABSL_FLAG(uint32_t, orphaned_partition_wait_seconds, 300,
+          "how long a partition none of whose cache nodes is live waits "
+          "(unavailable) for one of them to come back with its data before "
+          "it starts empty on the live nodes");
 
 int main(int argc, char** argv) {
   parley::InitServerProcess(
@@ -38,6 +42,8 @@ int main(int argc, char** argv) {
   options.broadcast.history = absl::GetFlag(FLAGS_broadcast_history);
   options.broadcast.max_subscriber_lag =
       absl::GetFlag(FLAGS_subscriber_max_lag);
+  options.orphaned_partition_wait =
+      absl::Seconds(absl::GetFlag(FLAGS_orphaned_partition_wait_seconds));
   absl::StatusOr<std::unique_ptr<parley::coordinator::CoordinatorCore>> core =
       parley::coordinator::CoordinatorCore::Open(options);
   parley::ExitIfError(core.status());

@@ -1,10 +1,13 @@
 #include "services/coordinator/partition_table_manager.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "services/coordinator/partition_assignment.h"
+#include "spdlog/spdlog.h"
 
 namespace parley::coordinator {
 namespace {
@@ -15,7 +18,8 @@ constexpr absl::string_view kTableKey = "table/current";
 
 absl::StatusOr<std::unique_ptr<PartitionTableManager>>
 PartitionTableManager::Load(DurableStore* store, uint32_t partition_count,
-                            uint32_t replication_factor) {
+                            uint32_t replication_factor,
+                            absl::Duration orphan_wait, Clock clock) {
   if (partition_count < 1 || partition_count > 65536) {
     return absl::InvalidArgumentError("--partitions must be from 1 to 65536");
   }
@@ -24,7 +28,8 @@ PartitionTableManager::Load(DurableStore* store, uint32_t partition_count,
         "--replication_factor must be from 1 to 7");
   }
   std::unique_ptr<PartitionTableManager> manager(
-      new PartitionTableManager(store, partition_count, replication_factor));
+      new PartitionTableManager(store, partition_count, replication_factor,
+                                orphan_wait, std::move(clock)));
   absl::MutexLock lock(&manager->mu_);
   absl::StatusOr<std::optional<std::string>> stored = store->Get(kTableKey);
   if (!stored.ok()) return stored.status();
@@ -76,6 +81,22 @@ absl::Status PartitionTableManager::OnMembershipEvent(
     default:
       return absl::OkStatus();
   }
+  if (batch_depth_ > 0) {
+    recompute_pending_ = true;
+    return absl::OkStatus();
+  }
+  return Recompute();
+}
+
+void PartitionTableManager::BeginBatch() {
+  absl::MutexLock lock(&mu_);
+  ++batch_depth_;
+}
+
+absl::Status PartitionTableManager::EndBatch() {
+  absl::MutexLock lock(&mu_);
+  if (--batch_depth_ > 0 || !recompute_pending_) return absl::OkStatus();
+  recompute_pending_ = false;
   return Recompute();
 }
 
@@ -91,6 +112,7 @@ absl::Status PartitionTableManager::Recompute() {
   std::vector<ReplicaList> next =
       AssignPartitions(previous, live, static_cast<int>(partition_count_),
                        static_cast<int>(replication_factor_));
+  KeepOrphanedPartitions(previous, next);
 
   v1::PartitionTable candidate;
   candidate.set_partition_count(partition_count_);
@@ -134,6 +156,62 @@ absl::Status PartitionTableManager::Recompute() {
   table_ = std::move(candidate);
   for (const auto& [id, callback] : watchers_) callback(table_);
   return absl::OkStatus();
+}
+
+void PartitionTableManager::KeepOrphanedPartitions(
+    const std::vector<ReplicaList>& previous, std::vector<ReplicaList>& next) {
+  const absl::Time now = clock_();
+  std::vector<uint32_t> started_waiting;
+  std::vector<uint32_t> given_up;
+  for (uint32_t p = 0; p < partition_count_ && p < previous.size(); ++p) {
+    const bool orphaned = !previous[p].empty() &&
+                          std::none_of(previous[p].begin(), previous[p].end(),
+                                       [this](const std::string& node) {
+                                         return nodes_.count(node) > 0;
+                                       });
+    if (!orphaned) {
+      orphaned_since_.erase(p);
+      continue;
+    }
+    auto [since, added] = orphaned_since_.try_emplace(p, now);
+    if (added) started_waiting.push_back(p);
+    if (now - since->second < orphan_wait_) {
+      next[p] = previous[p];
+      continue;
+    }
+    orphaned_since_.erase(since);
+    given_up.push_back(p);
+  }
+  if (!started_waiting.empty()) {
+    spdlog::warn(
+        "{} partition(s) (first: {}, on {}) have no live replica: they wait "
+        "up to {} for one of their replicas to come back, unavailable "
+        "meanwhile",
+        started_waiting.size(), started_waiting.front(),
+        absl::StrJoin(previous[started_waiting.front()], ", "),
+        absl::FormatDuration(orphan_wait_));
+  }
+  if (!given_up.empty()) {
+    spdlog::error(
+        "{} partition(s) (first: {}) got no replica back in {}: they start "
+        "empty on the live cache nodes; what only their old replicas held "
+        "is lost",
+        given_up.size(), given_up.front(), absl::FormatDuration(orphan_wait_));
+  }
+}
+
+absl::Status PartitionTableManager::Tick() {
+  absl::MutexLock lock(&mu_);
+  const absl::Time now = clock_();
+  for (const auto& [partition, since] : orphaned_since_) {
+    if (now - since >= orphan_wait_) return Recompute();
+  }
+  return absl::OkStatus();
+}
+
+int PartitionTableManager::WaitingPartitions() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(orphaned_since_.size());
 }
 
 v1::PartitionTable PartitionTableManager::Get() const {

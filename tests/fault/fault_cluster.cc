@@ -206,6 +206,10 @@ void FaultCluster::KillCoordinator() {
   coordinator_->Wait(absl::Seconds(5)).IgnoreError();
 }
 
+void FaultCluster::SignalCoordinator(int signal) {
+  if (coordinator_ != nullptr) coordinator_->Signal(signal);
+}
+
 absl::Status FaultCluster::RestartCoordinator() {
   // The port may linger a moment after the kill: retry for a few seconds.
   absl::Status status;

@@ -47,6 +47,8 @@ class FaultCluster {
 
   std::string coordinator_address() const;
   void KillCoordinator();
+  // SIGSTOP / SIGCONT of the coordinator.
+  void SignalCoordinator(int signal);
   // Starts the coordinator again on the same port and data_dir.
   absl::Status RestartCoordinator();
 

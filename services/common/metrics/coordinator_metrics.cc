@@ -51,6 +51,13 @@ void Collect(coordinator::CoordinatorCore* core,
     by_role.Add({key.first, key.second}, count);
   }
 
+  AddCollected(out, "parley_coordinator_partitions_waiting_for_replicas",
+               "partitions none of whose cache nodes is live, unavailable "
+               "until one comes back (or --orphaned_partition_wait_seconds "
+               "passes)",
+               MetricType::kGauge)
+      .Add({}, core->table().WaitingPartitions());
+
   CollectedFamily& head = AddCollected(
       out, "parley_coordinator_broadcast_head_sequence",
       "sequence of the last invalidation entry of each group's broadcast "
