@@ -84,17 +84,25 @@ absl::Status RunStatus(Context& context) {
   }
   int without_primary = 0;
   int under_replicated = 0;
+  // Partitions none of whose replicas is live: the coordinator keeps them
+  // on those nodes, unavailable, until one comes back.
+  int waiting = 0;
+  size_t live_nodes = 0;
+  for (const auto& [id, load] : nodes) live_nodes += load.live ? 1 : 0;
   const int wanted = static_cast<int>(
-      std::min<size_t>(table->replication_factor(), nodes.size()));
+      std::min<size_t>(table->replication_factor(), live_nodes));
   for (const v1::PartitionReplicas& partition : table->partitions()) {
     if (partition.replicas_size() == 0) {
       ++without_primary;
     } else {
       ++nodes[partition.replicas(0)].primaries;
     }
+    bool any_live = false;
     for (const std::string& replica : partition.replicas()) {
       ++nodes[replica].replicas;
+      any_live = any_live || nodes[replica].live;
     }
+    if (partition.replicas_size() > 0 && !any_live) ++waiting;
     if (partition.replicas_size() < wanted) ++under_replicated;
   }
   int min_primaries = 0;
@@ -123,7 +131,8 @@ absl::Status RunStatus(Context& context) {
     node.Set("replicas", Json::Number(load.replicas));
   }
   const bool balanced = max_primaries - min_primaries <= 1 &&
-                        without_primary == 0 && under_replicated == 0;
+                        without_primary == 0 && under_replicated == 0 &&
+                        waiting == 0;
 
   if (context.json()) {
     Json out = Json::Object();
@@ -158,6 +167,7 @@ absl::Status RunStatus(Context& context) {
     partitions.Set("max_primaries_per_node", Json::Number(max_primaries));
     partitions.Set("partitions_without_primary", Json::Number(without_primary));
     partitions.Set("under_replicated", Json::Number(under_replicated));
+    partitions.Set("waiting_for_replicas", Json::Number(waiting));
     partitions.Set("balanced", Json::Bool(balanced));
     out.Set("unhealthy", Json::Number(unhealthy));
     context.PrintJson(out);
@@ -196,6 +206,11 @@ absl::Status RunStatus(Context& context) {
         << " partitions without a primary, " << under_replicated
         << " under-replicated: " << (balanced ? "balanced" : "NOT balanced")
         << "\n";
+    if (waiting > 0) {
+      out << waiting
+          << " partition(s) wait for one of their cache nodes (none is live) "
+             "to come back; calls for their keys get UNAVAILABLE meanwhile\n";
+    }
   }
   if (unhealthy > 0) {
     return AlreadyReported(WithHint(
@@ -221,7 +236,8 @@ void AddStatusCommands(std::vector<Command>& commands) {
       "grpc.health.v1 status, every cache node with the partitions it is\n"
       "primary and replica for, and the partition table's epoch and balance\n"
       "(balanced: primaries per node differ by at most one and every\n"
-      "partition has its replicas). Exits 1 when a member is not serving.\n";
+      "partition has its replicas on live nodes). Exits 1 when a member is\n"
+      "not serving.\n";
   status.run = RunStatus;
   commands.push_back(std::move(status));
 }
