@@ -63,7 +63,11 @@ CacheNodeCore::CacheNodeCore(CacheNodeOptions options, PartitionStore* store,
                              std::shared_ptr<NodeChannels> channels)
     : options_(std::move(options)),
       store_(store),
-      channels_(std::move(channels)) {
+      channels_(std::move(channels)),
+      local_writes_(std::make_unique<LocalWriteQueue>(
+          [store](const std::vector<const v1::ReplicatedWrite*>& writes) {
+            return store->WriteMany(writes);
+          })) {
   for (int i = 0; i < kWorkers; ++i) {
     workers_.emplace_back([this] { RunWorker(); });
   }
@@ -82,6 +86,7 @@ void CacheNodeCore::Stop() {
     for (auto& [partition, context] : pulls_) context->TryCancel();
   }
   for (std::thread& worker : workers_) worker.join();
+  local_writes_->Flush();
 }
 
 void CacheNodeCore::Enqueue(std::function<void()> task) {
@@ -319,6 +324,7 @@ void CacheNodeCore::OnTable(const v1::PartitionTable& table) {
 }
 
 void CacheNodeCore::DropLeftCopy(uint32_t partition, uint64_t generation) {
+  local_writes_->Flush();  // No write of the partition lands after the drop.
   PartitionState& state = *partitions_[partition];
   absl::MutexLock lock(&state.mu);
   if (state.generation != generation || !state.drop_scheduled) return;
@@ -523,6 +529,42 @@ std::shared_ptr<ReplicationLink> CacheNodeCore::LinkTo(const std::string& node,
   return link;
 }
 
+namespace {
+
+// Reports a primary's write once both its local copy and its backups'
+// quorum are settled: the write when both succeeded, else the first
+// failure (at once).
+class PrimaryWriteOutcome {
+ public:
+  PrimaryWriteOutcome(
+      std::function<void(absl::StatusOr<v1::ReplicatedWrite>)> done,
+      std::shared_ptr<const v1::ReplicatedWrite> write)
+      : done_(std::move(done)), write_(std::move(write)) {}
+
+  void Settle(const absl::Status& status) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (reported_) return;
+      if (status.ok() && --pending_ > 0) return;
+      reported_ = true;
+    }
+    if (status.ok()) {
+      done_(*write_);
+    } else {
+      done_(status);
+    }
+  }
+
+ private:
+  const std::function<void(absl::StatusOr<v1::ReplicatedWrite>)> done_;
+  const std::shared_ptr<const v1::ReplicatedWrite> write_;
+  absl::Mutex mu_;
+  int pending_ ABSL_GUARDED_BY(mu_) = 2;  // the local copy, the backups
+  bool reported_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace
+
 void CacheNodeCore::WritePrimary(
     uint32_t partition, absl::string_view ns, absl::string_view key,
     bool read_current, const WriteDecision& decide,
@@ -550,6 +592,9 @@ void CacheNodeCore::WritePrimary(
         " its write quorum of ", quorum, " needs; retry"))));
     return;
   }
+  // This partition's queued writes are stored before its entry is read
+  // (none can be queued meanwhile: that takes the partition's lock).
+  if (read_current) local_writes_->Flush();
   absl::StatusOr<std::optional<StoredEntry>> current =
       read_current ? store_->Read(partition, ns, key)
                    : absl::StatusOr<std::optional<StoredEntry>>(std::nullopt);
@@ -569,10 +614,8 @@ void CacheNodeCore::WritePrimary(
   write->set_namespace_(std::string(ns));
   write->set_key(std::string(key));
   write->set_version(version);
-  if (absl::Status s = store_->Write(*write, version); !s.ok()) {
-    if (!IsLowSpaceRefusal(s)) {
-      NoteStoreError("storing a write", s);
-    } else if (!stay_when_low_) {
+  if (absl::Status s = store_->CheckSpaceFor(*write); !s.ok()) {
+    if (!stay_when_low_) {
       // Not stored here: the other nodes take the partition over shortly.
       s = NotApplied(absl::UnavailableError(absl::StrCat(
           s.message(), "; cache node '", options_.node_id,
@@ -583,16 +626,15 @@ void CacheNodeCore::WritePrimary(
   }
   state.last_version = version;
 
-  auto written = std::make_shared<v1::ReplicatedWrite>(*write);
-  auto tracker =
-      std::make_shared<AckTracker>(quorum - 1, static_cast<int>(backups.size()),
-                                   [done, written](absl::Status status) {
-                                     if (status.ok()) {
-                                       done(*written);
-                                     } else {
-                                       done(status);
-                                     }
-                                   });
+  // Acknowledged once this node stored it and the quorum's backups hold it;
+  // sent to the backups first, so that their round trip overlaps the local
+  // write.
+  auto written = std::make_shared<const v1::ReplicatedWrite>(*std::move(write));
+  auto outcome =
+      std::make_shared<PrimaryWriteOutcome>(std::move(done), written);
+  auto tracker = std::make_shared<AckTracker>(
+      quorum - 1, static_cast<int>(backups.size()),
+      [outcome](absl::Status status) { outcome->Settle(status); });
   for (const std::string& backup : backups) {
     v1::ReplicateItem item;
     *item.mutable_write() = *written;
@@ -600,6 +642,10 @@ void CacheNodeCore::WritePrimary(
     item.set_previous_version(previous);
     LinkTo(backup, *view)->Send(std::move(item), tracker);
   }
+  local_writes_->Submit(written, [this, outcome](const absl::Status& status) {
+    if (!status.ok()) NoteStoreError("storing a write", status);
+    outcome->Settle(status);
+  });
 }
 
 namespace {

@@ -17,6 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "cache_node/free_space_monitor.h"
+#include "cache_node/local_write_queue.h"
 #include "cache_node/node_channels.h"
 #include "cache_node/partition_store.h"
 #include "cache_node/replication_link.h"
@@ -267,6 +268,9 @@ class CacheNodeCore {
   const CacheNodeOptions options_;
   PartitionStore* const store_;
   const std::shared_ptr<NodeChannels> channels_;
+  // The primary's own copy of its writes (stored after they were sent to
+  // the backups).
+  const std::unique_ptr<LocalWriteQueue> local_writes_;
 
   mutable absl::Mutex table_mu_;
   std::shared_ptr<const TableView> table_ ABSL_GUARDED_BY(table_mu_);

@@ -538,6 +538,92 @@ absl::Status PartitionStore::Write(const v1::ReplicatedWrite& write,
   return s;
 }
 
+absl::Status PartitionStore::CheckSpaceFor(
+    const v1::ReplicatedWrite& write) const {
+  SpaceReservation space(impl_->options.free_space.get());
+  return space.Reserve(WriteBytes(write));
+}
+
+absl::Status PartitionStore::WriteMany(
+    const std::vector<const v1::ReplicatedWrite*>& writes)
+    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  uint64_t stripe_mask = 0;
+  uint64_t bytes = 0;
+  for (const v1::ReplicatedWrite* write : writes) {
+    if (absl::Status s = CheckWrite(*write); !s.ok()) return s;
+    stripe_mask |= uint64_t{1} << (write->partition() % kStripes);
+    bytes += WriteBytes(*write);
+  }
+  SpaceReservation space(impl_->options.free_space.get());
+  if (absl::Status s = space.Reserve(bytes); !s.ok()) return s;
+  // Ascending order, as ApplyIfNewer: no deadlock between them.
+  for (size_t i = 0; i < kStripes; ++i) {
+    if (stripe_mask & (uint64_t{1} << i)) impl_->stripes[i].mu.Lock();
+  }
+  struct Unlocker {
+    Impl* impl;
+    uint64_t mask;
+    ~Unlocker() {
+      for (size_t i = kStripes; i-- > 0;) {
+        if (mask & (uint64_t{1} << i)) impl->stripes[i].mu.Unlock();
+      }
+    }
+  } unlocker{impl_.get(), stripe_mask};
+
+  // Each partition's cached metadata and highest version in this batch (the
+  // primary's contiguous version: its writes have no gaps).
+  absl::flat_hash_map<uint32_t, std::pair<Impl::CachedMeta*, uint64_t>> touched;
+  rocksdb::WriteBatch batch;
+  for (const v1::ReplicatedWrite* write : writes) {
+    auto [it, added] = touched.try_emplace(write->partition());
+    if (added) {
+      absl::StatusOr<Impl::CachedMeta*> cached = impl_->LoadMetaLocked(
+          impl_->StripeOf(write->partition()), write->partition());
+      if (!cached.ok()) return cached.status();
+      it->second = {*cached, 0};
+    }
+    it->second.second = std::max(it->second.second, write->version());
+    const EntryHeader header = impl_->HeaderOf(*write, /*replicated=*/false);
+    batch.Put(
+        EncodeDataKey(write->partition(), write->namespace_(), write->key()),
+        EncodeEntry(header,
+                    write->deleted() ? absl::string_view() : write->value()));
+  }
+  // As in Write: metadata with every raise of the bound, else at most once
+  // per kMetaPersistIntervalMs.
+  const int64_t now = impl_->options.now_ms();
+  std::vector<uint32_t> persisted;
+  for (const auto& [partition, change] : touched) {
+    const Impl::CachedMeta& cached = *change.first;
+    const uint64_t bound = RaisedBound(cached.bound, change.second);
+    if (!impl_->bounds_known || bound != cached.bound ||
+        now - cached.persisted_ms >= kMetaPersistIntervalMs) {
+      PartitionMeta meta = cached.meta;
+      meta.contiguous_version = change.second;
+      batch.Put(EncodeMetaKey(partition), EncodeMeta(meta, bound));
+      persisted.push_back(partition);
+    }
+  }
+  if (absl::Status s =
+          FromRocks(impl_->db->Write(impl_->write_options, &batch), "write");
+      !s.ok()) {
+    return s;
+  }
+  for (auto& [partition, change] : touched) {
+    Impl::CachedMeta& cached = *change.first;
+    if (cached.meta.contiguous_version != change.second) cached.dirty = true;
+    cached.meta.contiguous_version = change.second;
+    cached.highest = std::max(cached.highest, change.second);
+  }
+  for (uint32_t partition : persisted) {
+    Impl::CachedMeta& cached = *touched[partition].first;
+    cached.bound = RaisedBound(cached.bound, touched[partition].second);
+    cached.dirty = false;
+    cached.persisted_ms = now;
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<int> PartitionStore::ApplyIfNewer(
     const std::vector<const v1::ReplicatedWrite*>& writes,
     std::optional<std::pair<uint32_t, uint64_t>> contiguous) {

@@ -81,6 +81,16 @@ class PartitionStore {
   absl::Status Write(const v1::ReplicatedWrite& write,
                      uint64_t contiguous_version);
 
+  // Write for many writes of this node as primary (of any partitions,
+  // each with a version above every one its partition holds), in one atomic
+  // batch and in the given order; each partition's contiguous version
+  // becomes the highest version it has in the batch.
+  absl::Status WriteMany(const std::vector<const v1::ReplicatedWrite*>& writes);
+
+  // RESOURCE_EXHAUSTED, as Write would answer, if `write` does not fit in
+  // the free space now (nothing is reserved).
+  absl::Status CheckSpaceFor(const v1::ReplicatedWrite& write) const;
+
   // Applies writes of other nodes (a backup's path, and catch-up): each
   // only if its version is above the stored one (highest version wins), in
   // one atomic batch. A write above every version the partition holds

@@ -298,6 +298,39 @@ TEST_F(PartitionStoreTest, HighestVersionWinsAfterACrash) {
   EXPECT_EQ(*applied, 1);
 }
 
+// The primary's batches: every write stored in order (a later write of a
+// key wins within the batch), each partition's contiguous version and
+// version bound raised, so a crash copy continues above them.
+TEST_F(PartitionStoreTest, WriteManyStoresABatchOfPrimaryWrites) {
+  const v1::ReplicatedWrite a1 = MakeWrite(3, "ns", "a", "a1", 7);
+  const v1::ReplicatedWrite b1 = MakeWrite(4, "ns", "b", "b1", 20);
+  const v1::ReplicatedWrite a2 = MakeWrite(3, "ns", "a", "a2", 8);
+  const v1::ReplicatedWrite c1 = MakeDelete(3, "ns", "c", 9);
+  ASSERT_TRUE(store_->WriteMany({&a1, &b1, &a2, &c1}).ok());
+  EXPECT_EQ(MustRead(3, "ns", "a")->value, "a2");
+  EXPECT_EQ(MustRead(3, "ns", "a")->header.version, 8u);
+  EXPECT_EQ(MustRead(4, "ns", "b")->value, "b1");
+  ASSERT_TRUE(MustRead(3, "ns", "c").has_value());
+  EXPECT_TRUE(MustRead(3, "ns", "c")->header.deleted);
+  EXPECT_EQ(MustRead(3, "ns", "c")->header.expire_time_ms,
+            kStartMs + kRetentionMs);
+  EXPECT_EQ(store_->GetMeta(3)->contiguous_version, 9u);
+  EXPECT_EQ(store_->GetMeta(4)->contiguous_version, 20u);
+
+  std::unique_ptr<PartitionStore> crashed = OpenCrashCopy(dir_, Options());
+  ASSERT_NE(crashed, nullptr);
+  EXPECT_GE(*crashed->VersionBound(3), 9u);
+  EXPECT_GE(*crashed->VersionBound(4), 20u);
+  crashed.reset();
+
+  // A bad write fails the whole batch; nothing of it is stored.
+  const v1::ReplicatedWrite d1 = MakeWrite(3, "ns", "d", "d1", 10);
+  const v1::ReplicatedWrite bad = MakeWrite(3, "bad ns", "e", "e1", 11);
+  EXPECT_EQ(store_->WriteMany({&d1, &bad}).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(MustRead(3, "ns", "d").has_value());
+}
+
 TEST_F(PartitionStoreTest, ContiguousVersionIsStoredAtMostEverySecond) {
   v1::ReplicatedWrite w1 = MakeWrite(6, "ns", "a", "v", 1);
   ASSERT_TRUE(store_->ApplyIfNewer({&w1}, std::make_pair(6u, 1ull)).ok());
