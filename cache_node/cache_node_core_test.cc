@@ -263,6 +263,16 @@ class CacheNodeCoreTest : public ::testing::Test {
     }
   }
 
+  // Restarts the core keeping left copies for 300 ms, makes it the only
+  // copy of every partition (table epoch 1, term 1) and stores "v" at
+  // `key` of namespace "objects".
+  void StoreAsSolePrimaryKeepingLeftCopies(const std::string& key) {
+    keep_left_copies_for_ = absl::Milliseconds(300);
+    Start(nullptr);
+    BecomeSolePrimary(/*epoch=*/1, /*term=*/1);
+    ASSERT_GT(MustPut(MakePut("objects", key, "v")), 0u);
+  }
+
   // Adopts a table naming this node the only copy of every partition and
   // waits for the promotions.
   void BecomeSolePrimary(uint64_t epoch, uint64_t term) {
@@ -497,12 +507,9 @@ std::set<std::string> KeysPulled(CacheNodeCore& core, uint32_t partition,
 // that the nodes taking its partitions over lack: it keeps its copy (and
 // serves it to their catch-ups) for a while before dropping it.
 TEST_F(CacheNodeCoreTest, KeepsALeftCopyForTheNodesTakingOverThenDropsIt) {
-  keep_left_copies_for_ = absl::Milliseconds(300);
-  Start(nullptr);
-  BecomeSolePrimary(/*epoch=*/1, /*term=*/1);
   const uint32_t p = 4;
   const std::string key = KeyIn("objects", p);
-  MustPut(MakePut("objects", key, "v"));
+  ASSERT_NO_FATAL_FAILURE(StoreAsSolePrimaryKeepingLeftCopies(key));
 
   const absl::Time left = absl::Now();
   core_->OnTable(MakeTable(/*epoch=*/2, Uniform({kOther}, /*term=*/2)));
@@ -522,12 +529,9 @@ TEST_F(CacheNodeCoreTest, KeepsALeftCopyForTheNodesTakingOverThenDropsIt) {
 // Named a replica again before the drop is due, the node keeps its copy
 // and catches up from it instead of copying the partition anew.
 TEST_F(CacheNodeCoreTest, ACopyLeftAndTakenBackInTimeIsKept) {
-  keep_left_copies_for_ = absl::Milliseconds(300);
-  Start(nullptr);
-  BecomeSolePrimary(/*epoch=*/1, /*term=*/1);
   const uint32_t p = 4;
   const std::string key = KeyIn("objects", p);
-  MustPut(MakePut("objects", key, "v"));
+  ASSERT_NO_FATAL_FAILURE(StoreAsSolePrimaryKeepingLeftCopies(key));
 
   core_->OnTable(MakeTable(/*epoch=*/2, Uniform({kOther}, /*term=*/2)));
   BecomeSolePrimary(/*epoch=*/3, /*term=*/3);

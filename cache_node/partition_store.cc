@@ -302,6 +302,44 @@ struct PartitionStore::Impl {
 
   Stripe& StripeOf(uint32_t partition) { return stripes[partition % kStripes]; }
 
+  // Holds the stripes of `mask` (bit i: stripe i) locked; they are taken in
+  // ascending order, so that concurrent batches cannot deadlock.
+  class StripeLocks {
+   public:
+    StripeLocks(Impl* impl, uint64_t mask) ABSL_NO_THREAD_SAFETY_ANALYSIS
+        : impl_(impl),
+          mask_(mask) {
+      static_assert(kStripes <= 64, "the stripe mask has 64 bits");
+      for (size_t i = 0; i < kStripes; ++i) {
+        if (mask_ & (uint64_t{1} << i)) impl_->stripes[i].mu.Lock();
+      }
+    }
+    ~StripeLocks() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      for (size_t i = kStripes; i-- > 0;) {
+        if (mask_ & (uint64_t{1} << i)) impl_->stripes[i].mu.Unlock();
+      }
+    }
+    StripeLocks(const StripeLocks&) = delete;
+    StripeLocks& operator=(const StripeLocks&) = delete;
+
+   private:
+    Impl* const impl_;
+    const uint64_t mask_;
+  };
+
+  // Checks every write of a batch; sets the mask of their stripes and the
+  // free space they need.
+  static absl::Status CheckBatch(
+      const std::vector<const v1::ReplicatedWrite*>& writes,
+      uint64_t* stripe_mask, uint64_t* bytes) {
+    for (const v1::ReplicatedWrite* write : writes) {
+      if (absl::Status s = CheckWrite(*write); !s.ok()) return s;
+      *stripe_mask |= uint64_t{1} << (write->partition() % kStripes);
+      *bytes += WriteBytes(*write);
+    }
+    return absl::OkStatus();
+  }
+
   // The metadata of `partition`, from the cache or the database.
   absl::StatusOr<CachedMeta*> LoadMetaLocked(Stripe& stripe, uint32_t partition)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(stripe.mu) {
@@ -549,26 +587,13 @@ absl::Status PartitionStore::WriteMany(
     ABSL_NO_THREAD_SAFETY_ANALYSIS {
   uint64_t stripe_mask = 0;
   uint64_t bytes = 0;
-  for (const v1::ReplicatedWrite* write : writes) {
-    if (absl::Status s = CheckWrite(*write); !s.ok()) return s;
-    stripe_mask |= uint64_t{1} << (write->partition() % kStripes);
-    bytes += WriteBytes(*write);
+  if (absl::Status s = Impl::CheckBatch(writes, &stripe_mask, &bytes);
+      !s.ok()) {
+    return s;
   }
   SpaceReservation space(impl_->options.free_space.get());
   if (absl::Status s = space.Reserve(bytes); !s.ok()) return s;
-  // Ascending order, as ApplyIfNewer: no deadlock between them.
-  for (size_t i = 0; i < kStripes; ++i) {
-    if (stripe_mask & (uint64_t{1} << i)) impl_->stripes[i].mu.Lock();
-  }
-  struct Unlocker {
-    Impl* impl;
-    uint64_t mask;
-    ~Unlocker() {
-      for (size_t i = kStripes; i-- > 0;) {
-        if (mask & (uint64_t{1} << i)) impl->stripes[i].mu.Unlock();
-      }
-    }
-  } unlocker{impl_.get(), stripe_mask};
+  Impl::StripeLocks locks(impl_.get(), stripe_mask);
 
   // Each partition's cached metadata and highest version in this batch (the
   // primary's contiguous version: its writes have no gaps).
@@ -639,33 +664,17 @@ absl::StatusOr<int> PartitionStore::ApplyIfNewer(
   // Check everything first: the batch is applied whole or not at all.
   uint64_t stripe_mask = 0;
   uint64_t bytes = 0;
-  for (const v1::ReplicatedWrite* write : writes) {
-    if (absl::Status s = CheckWrite(*write); !s.ok()) return s;
-    stripe_mask |= uint64_t{1} << (write->partition() % kStripes);
-    bytes += WriteBytes(*write);
+  if (absl::Status s = Impl::CheckBatch(writes, &stripe_mask, &bytes);
+      !s.ok()) {
+    return s;
   }
   for (const auto& [partition, version] : contiguous) {
     if (absl::Status s = CheckPartition(partition); !s.ok()) return s;
     stripe_mask |= uint64_t{1} << (partition % kStripes);
   }
-  static_assert(kStripes <= 64, "the stripe mask has 64 bits");
   SpaceReservation space(impl_->options.free_space.get());
   if (absl::Status s = space.Reserve(bytes); !s.ok()) return s;
-
-  // Lock the stripes involved in ascending order (no deadlock between
-  // concurrent batches).
-  for (size_t i = 0; i < kStripes; ++i) {
-    if (stripe_mask & (uint64_t{1} << i)) impl_->stripes[i].mu.Lock();
-  }
-  struct Unlocker {
-    Impl* impl;
-    uint64_t mask;
-    ~Unlocker() {
-      for (size_t i = kStripes; i-- > 0;) {
-        if (mask & (uint64_t{1} << i)) impl->stripes[i].mu.Unlock();
-      }
-    }
-  } unlocker{impl_.get(), stripe_mask};
+  Impl::StripeLocks locks(impl_.get(), stripe_mask);
 
   // The partitions involved, with what this batch changes of them.
   struct Touched {

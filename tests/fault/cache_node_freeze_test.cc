@@ -38,12 +38,8 @@ TEST(CacheNodeFreezeTest, ResumedStalePrimaryAcknowledgesNoWrite) {
       FaultCluster::Start(dir, {});
   ASSERT_TRUE(started.ok()) << started.status();
   FaultCluster& cluster = **started;
-  cache::CacheClientOptions options;
-  options.coordinator_address = cluster.coordinator_address();
-  // Generous: the failover takes a few seconds (see below).
-  options.operation_timeout = absl::Seconds(60);
   absl::StatusOr<std::unique_ptr<cache::CacheClient>> client =
-      cache::CacheClient::Connect(options);
+      ConnectFaultClient(cluster.coordinator_address());
   ASSERT_TRUE(client.ok()) << client.status();
 
   absl::StatusOr<v1::PartitionTable> before = cluster.PartitionTable();

@@ -32,11 +32,8 @@ TEST(CoordinatorPauseTest, LeasesLapsingTogetherLoseNoAcknowledgedWrite) {
       FaultCluster::Start(dir, cluster_options);
   ASSERT_TRUE(started.ok()) << started.status();
   FaultCluster& cluster = **started;
-  cache::CacheClientOptions options;
-  options.coordinator_address = cluster.coordinator_address();
-  options.operation_timeout = absl::Seconds(60);
   absl::StatusOr<std::unique_ptr<cache::CacheClient>> client =
-      cache::CacheClient::Connect(options);
+      ConnectFaultClient(cluster.coordinator_address());
   ASSERT_TRUE(client.ok()) << client.status();
 
   // Writes going on across every pause.

@@ -113,4 +113,12 @@ std::vector<std::string> LostWrites(cache::CacheClient& client,
   return lost;
 }
 
+absl::StatusOr<std::unique_ptr<cache::CacheClient>> ConnectFaultClient(
+    const std::string& coordinator, absl::Duration operation_timeout) {
+  cache::CacheClientOptions options;
+  options.coordinator_address = coordinator;
+  options.operation_timeout = operation_timeout;
+  return cache::CacheClient::Connect(options);
+}
+
 }  // namespace parley::fault

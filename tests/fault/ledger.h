@@ -80,6 +80,12 @@ class Writers {
   std::vector<Attempt> log_ ABSL_GUARDED_BY(mu_);
 };
 
+// A cache client of the tier whose coordinator is at `coordinator`, with
+// a generous operation timeout (failovers take a few seconds).
+absl::StatusOr<std::unique_ptr<cache::CacheClient>> ConnectFaultClient(
+    const std::string& coordinator,
+    absl::Duration operation_timeout = absl::Seconds(60));
+
 // Reads every key of `ledger` back through `client`: found, at the
 // acknowledged version or newer, with the acknowledged value when at that
 // version. The lost keys, described.
