@@ -350,8 +350,11 @@ TEST_F(CoordinatorTest, RestartKeepsStateAndSubscribersGetReset) {
   set.set_path("offers/banner/max_per_session");
   set.set_value("3");
   ASSERT_TRUE(stub_->SetConfig(Context().get(), set, &entry).ok());
+  // Leases that outlast the graceful stop (which waits up to its grace for
+  // the open Subscribe stream): the table must not move before the restart.
   for (int i = 1; i <= 3; ++i) {
-    Join(absl::StrCat("cache-", i), v1::CACHE_NODE, "", 7500 + i);
+    Join(absl::StrCat("cache-", i), v1::CACHE_NODE, "", 7500 + i,
+         /*ttl=*/60);
   }
   v1::PartitionTable table_before;
   ASSERT_TRUE(stub_
