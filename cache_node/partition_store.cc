@@ -526,54 +526,7 @@ absl::StatusOr<std::optional<StoredEntry>> PartitionStore::Read(
 
 absl::Status PartitionStore::Write(const v1::ReplicatedWrite& write,
                                    uint64_t contiguous_version) {
-  if (absl::Status s = CheckWrite(write); !s.ok()) return s;
-  SpaceReservation space(impl_->options.free_space.get());
-  if (absl::Status s = space.Reserve(WriteBytes(write)); !s.ok()) return s;
-  const EntryHeader header = impl_->HeaderOf(write, /*replicated=*/false);
-  const std::string data_key =
-      EncodeDataKey(write.partition(), write.namespace_(), write.key());
-  const std::string entry = EncodeEntry(
-      header, write.deleted() ? absl::string_view() : write.value());
-
-  Impl::Stripe& stripe = impl_->StripeOf(write.partition());
-  absl::MutexLock lock(&stripe.mu);
-  absl::StatusOr<Impl::CachedMeta*> cached =
-      impl_->LoadMetaLocked(stripe, write.partition());
-  if (!cached.ok()) return cached.status();
-  Impl::CachedMeta& updated = **cached;
-  PartitionMeta meta = updated.meta;
-  meta.contiguous_version = contiguous_version;
-  const uint64_t bound = RaisedBound(updated.bound, write.version());
-  // As in ApplyIfNewer: the metadata is stored with the bound, or when it
-  // was last stored at least kMetaPersistIntervalMs ago (in a database
-  // without bounds, always: a restarted primary continues from it).
-  const int64_t now = impl_->options.now_ms();
-  const bool raised_or_dirty =
-      meta.contiguous_version != updated.meta.contiguous_version ||
-      updated.dirty;
-  const bool store_meta =
-      !impl_->bounds_known || bound != updated.bound ||
-      (raised_or_dirty && now - updated.persisted_ms >= kMetaPersistIntervalMs);
-
-  rocksdb::WriteBatch batch;
-  batch.Put(ToSlice(data_key), ToSlice(entry));
-  if (store_meta) {
-    batch.Put(EncodeMetaKey(write.partition()), EncodeMeta(meta, bound));
-  }
-  absl::Status s =
-      FromRocks(impl_->db->Write(impl_->write_options, &batch), "write");
-  if (s.ok()) {
-    if (store_meta) {
-      updated.dirty = false;
-      updated.persisted_ms = now;
-      updated.bound = bound;
-    } else if (meta.contiguous_version != updated.meta.contiguous_version) {
-      updated.dirty = true;
-    }
-    updated.meta = meta;
-    updated.highest = std::max(updated.highest, write.version());
-  }
-  return s;
+  return StorePrimaryWrites({&write}, contiguous_version);
 }
 
 absl::Status PartitionStore::CheckSpaceFor(
@@ -583,8 +536,13 @@ absl::Status PartitionStore::CheckSpaceFor(
 }
 
 absl::Status PartitionStore::WriteMany(
-    const std::vector<const v1::ReplicatedWrite*>& writes)
-    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    const std::vector<const v1::ReplicatedWrite*>& writes) {
+  return StorePrimaryWrites(writes, std::nullopt);
+}
+
+absl::Status PartitionStore::StorePrimaryWrites(
+    const std::vector<const v1::ReplicatedWrite*>& writes,
+    std::optional<uint64_t> contiguous_version) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   uint64_t stripe_mask = 0;
   uint64_t bytes = 0;
   if (absl::Status s = Impl::CheckBatch(writes, &stripe_mask, &bytes);
@@ -595,9 +553,14 @@ absl::Status PartitionStore::WriteMany(
   if (absl::Status s = space.Reserve(bytes); !s.ok()) return s;
   Impl::StripeLocks locks(impl_.get(), stripe_mask);
 
-  // Each partition's cached metadata and highest version in this batch (the
-  // primary's contiguous version: its writes have no gaps).
-  absl::flat_hash_map<uint32_t, std::pair<Impl::CachedMeta*, uint64_t>> touched;
+  // Each partition's cached metadata, highest version in this batch and
+  // new contiguous version.
+  struct Touched {
+    Impl::CachedMeta* cached = nullptr;
+    uint64_t highest = 0;
+    uint64_t contiguous = 0;
+  };
+  absl::flat_hash_map<uint32_t, Touched> touched;
   rocksdb::WriteBatch batch;
   for (const v1::ReplicatedWrite* write : writes) {
     auto [it, added] = touched.try_emplace(write->partition());
@@ -605,26 +568,31 @@ absl::Status PartitionStore::WriteMany(
       absl::StatusOr<Impl::CachedMeta*> cached = impl_->LoadMetaLocked(
           impl_->StripeOf(write->partition()), write->partition());
       if (!cached.ok()) return cached.status();
-      it->second = {*cached, 0};
+      it->second.cached = *cached;
     }
-    it->second.second = std::max(it->second.second, write->version());
+    it->second.highest = std::max(it->second.highest, write->version());
     const EntryHeader header = impl_->HeaderOf(*write, /*replicated=*/false);
     batch.Put(
         EncodeDataKey(write->partition(), write->namespace_(), write->key()),
         EncodeEntry(header,
                     write->deleted() ? absl::string_view() : write->value()));
   }
-  // As in Write: metadata with every raise of the bound, else at most once
-  // per kMetaPersistIntervalMs.
+  // The metadata is stored with every raise of the bound, or when it was
+  // last stored at least kMetaPersistIntervalMs ago (in a database without
+  // bounds, always: a restarted primary continues from it).
   const int64_t now = impl_->options.now_ms();
   std::vector<uint32_t> persisted;
-  for (const auto& [partition, change] : touched) {
-    const Impl::CachedMeta& cached = *change.first;
-    const uint64_t bound = RaisedBound(cached.bound, change.second);
+  for (auto& [partition, change] : touched) {
+    const Impl::CachedMeta& cached = *change.cached;
+    change.contiguous = contiguous_version.value_or(change.highest);
+    const uint64_t bound = RaisedBound(cached.bound, change.highest);
+    const bool raised_or_dirty =
+        change.contiguous != cached.meta.contiguous_version || cached.dirty;
     if (!impl_->bounds_known || bound != cached.bound ||
-        now - cached.persisted_ms >= kMetaPersistIntervalMs) {
+        (raised_or_dirty &&
+         now - cached.persisted_ms >= kMetaPersistIntervalMs)) {
       PartitionMeta meta = cached.meta;
-      meta.contiguous_version = change.second;
+      meta.contiguous_version = change.contiguous;
       batch.Put(EncodeMetaKey(partition), EncodeMeta(meta, bound));
       persisted.push_back(partition);
     }
@@ -635,14 +603,16 @@ absl::Status PartitionStore::WriteMany(
     return s;
   }
   for (auto& [partition, change] : touched) {
-    Impl::CachedMeta& cached = *change.first;
-    if (cached.meta.contiguous_version != change.second) cached.dirty = true;
-    cached.meta.contiguous_version = change.second;
-    cached.highest = std::max(cached.highest, change.second);
+    Impl::CachedMeta& cached = *change.cached;
+    if (cached.meta.contiguous_version != change.contiguous) {
+      cached.dirty = true;
+    }
+    cached.meta.contiguous_version = change.contiguous;
+    cached.highest = std::max(cached.highest, change.highest);
   }
   for (uint32_t partition : persisted) {
-    Impl::CachedMeta& cached = *touched[partition].first;
-    cached.bound = RaisedBound(cached.bound, touched[partition].second);
+    Impl::CachedMeta& cached = *touched[partition].cached;
+    cached.bound = RaisedBound(cached.bound, touched[partition].highest);
     cached.dirty = false;
     cached.persisted_ms = now;
   }

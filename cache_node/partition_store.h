@@ -168,6 +168,13 @@ class PartitionStore {
  private:
   struct Impl;
   explicit PartitionStore(std::unique_ptr<Impl> impl);
+
+  // Write and WriteMany: stores a primary's writes in one batch; each
+  // partition's contiguous version becomes `contiguous_version` when given,
+  // else the partition's highest version in the batch.
+  absl::Status StorePrimaryWrites(
+      const std::vector<const v1::ReplicatedWrite*>& writes,
+      std::optional<uint64_t> contiguous_version);
   std::unique_ptr<Impl> impl_;
 };
 
