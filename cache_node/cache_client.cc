@@ -608,33 +608,74 @@ absl::StatusOr<v1::ScanResponse> CacheClient::Scan(absl::string_view ns,
   return impl_->Scan(request);
 }
 
-absl::StatusOr<v1::GetResponse> CacheClient::Get(absl::string_view ns,
-                                                 absl::string_view key) {
+namespace {
+
+v1::PipelineRequest GetRequest(absl::string_view ns, absl::string_view key) {
   v1::PipelineRequest request;
   request.mutable_get()->set_namespace_(std::string(ns));
   request.mutable_get()->set_key(std::string(key));
-  absl::StatusOr<v1::PipelineResponse> response =
-      Call(*this, std::move(request));
+  return request;
+}
+
+v1::PipelineRequest PutRequest(absl::string_view ns, absl::string_view key,
+                               std::string value, uint64_t ttl_ms,
+                               std::optional<uint64_t> expected_version) {
+  v1::PipelineRequest request;
+  v1::PutRequest* put = request.mutable_put();
+  put->set_namespace_(std::string(ns));
+  put->set_key(std::string(key));
+  put->set_value(std::move(value));
+  put->set_ttl_ms(ttl_ms);
+  if (expected_version.has_value()) {
+    put->mutable_expected_version()->set_value(*expected_version);
+  }
+  return request;
+}
+
+absl::StatusOr<v1::GetResponse> GetAnswer(
+    absl::StatusOr<v1::PipelineResponse> response) {
   if (!response.ok()) return response.status();
   return std::move(*response->mutable_get());
+}
+
+absl::StatusOr<uint64_t> PutAnswer(
+    const absl::StatusOr<v1::PipelineResponse>& response) {
+  if (!response.ok()) return response.status();
+  return response->put().version();
+}
+
+}  // namespace
+
+absl::StatusOr<v1::GetResponse> CacheClient::Get(absl::string_view ns,
+                                                 absl::string_view key) {
+  return GetAnswer(Call(*this, GetRequest(ns, key)));
+}
+
+void CacheClient::GetAsync(absl::string_view ns, absl::string_view key,
+                           GetDone done) {
+  Submit(
+      GetRequest(ns, key),
+      [done = std::move(done)](absl::StatusOr<v1::PipelineResponse> response) {
+        done(GetAnswer(std::move(response)));
+      });
 }
 
 absl::StatusOr<uint64_t> CacheClient::Put(
     absl::string_view ns, absl::string_view key, absl::string_view value,
     uint64_t ttl_ms, std::optional<uint64_t> expected_version) {
-  v1::PipelineRequest request;
-  v1::PutRequest* put = request.mutable_put();
-  put->set_namespace_(std::string(ns));
-  put->set_key(std::string(key));
-  put->set_value(std::string(value));
-  put->set_ttl_ms(ttl_ms);
-  if (expected_version.has_value()) {
-    put->mutable_expected_version()->set_value(*expected_version);
-  }
-  absl::StatusOr<v1::PipelineResponse> response =
-      Call(*this, std::move(request));
-  if (!response.ok()) return response.status();
-  return response->put().version();
+  return PutAnswer(Call(*this, PutRequest(ns, key, std::string(value), ttl_ms,
+                                          expected_version)));
+}
+
+void CacheClient::PutAsync(absl::string_view ns, absl::string_view key,
+                           std::string value, uint64_t ttl_ms,
+                           std::optional<uint64_t> expected_version,
+                           PutDone done) {
+  Submit(
+      PutRequest(ns, key, std::move(value), ttl_ms, expected_version),
+      [done = std::move(done)](absl::StatusOr<v1::PipelineResponse> response) {
+        done(PutAnswer(response));
+      });
 }
 
 absl::StatusOr<v1::DeleteResponse> CacheClient::Delete(

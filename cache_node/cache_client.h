@@ -87,6 +87,16 @@ class CacheClient {
   void Submit(v1::PipelineRequest request,
               std::function<void(absl::StatusOr<v1::PipelineResponse>)> done);
 
+  // Get and compare-and-set Put completed through `done` on a library
+  // thread (as Submit), for callers that continue there instead of
+  // blocking a thread per operation. Get, Put and Submit answer alike.
+  using GetDone = std::function<void(absl::StatusOr<v1::GetResponse>)>;
+  using PutDone = std::function<void(absl::StatusOr<uint64_t>)>;
+  void GetAsync(absl::string_view ns, absl::string_view key, GetDone done);
+  void PutAsync(absl::string_view ns, absl::string_view key, std::string value,
+                uint64_t ttl_ms, std::optional<uint64_t> expected_version,
+                PutDone done);
+
   // Epoch of the partition table in use (0 before the first).
   uint64_t table_epoch() const;
 

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "services/runtime/session/await.h"
 
 namespace parley::distributed {
 namespace {
@@ -72,60 +73,83 @@ void DistributedSessionStore::InvalidateEverywhere(
   Announce(session_id, kAnyVersion);
 }
 
-absl::StatusOr<uint64_t> DistributedSessionStore::Write(
+void DistributedSessionStore::WriteAsync(
     SessionState state, absl::Time now,
-    std::optional<uint64_t> expected_version) {
+    std::optional<uint64_t> expected_version, VersionDone done) {
   state.clear_version();
   SetTimestamp(now, state.mutable_last_access_time());
-  const std::string value = state.SerializeAsString();
+  std::string value = state.SerializeAsString();
   const int64_t ttl_ms = timeout_ms_.load(std::memory_order_relaxed);
   const NearCache::Ticket ticket =
       near_cache_ != nullptr ? near_cache_->Reserve(state.session_id()) : 0;
-  absl::StatusOr<uint64_t> version =
-      client_->Put(ns_, state.session_id(), value,
-                   static_cast<uint64_t>(ttl_ms), expected_version);
-  if (!version.ok()) {
-    if (OutcomeUnknown(version.status())) {
-      InvalidateEverywhere(state.session_id());
-    }
-    return version.status();
-  }
-  state.set_version(*version);
-  Announce(state.session_id(), *version);
-  if (near_cache_ != nullptr) {
-    const std::string id = state.session_id();
-    // The tier's clock set the real expiry, no earlier than this.
-    const int64_t expire_ms = absl::ToUnixMillis(now) + ttl_ms;
-    near_cache_->Insert(
-        id,
-        CachedSession{std::make_shared<const SessionState>(std::move(state)),
-                      expire_ms},
-        ticket);
-  }
-  return version;
+  // Shared with the near cache once stored; held by the completion until.
+  auto stored = std::make_shared<SessionState>(std::move(state));
+  // The tier's clock set the real expiry, no earlier than this.
+  const int64_t expire_ms = absl::ToUnixMillis(now) + ttl_ms;
+  client_->PutAsync(
+      ns_, stored->session_id(), std::move(value),
+      static_cast<uint64_t>(ttl_ms), expected_version,
+      [this, stored, expire_ms, ticket,
+       done = std::move(done)](absl::StatusOr<uint64_t> version) mutable {
+        if (!version.ok()) {
+          if (OutcomeUnknown(version.status())) {
+            InvalidateEverywhere(stored->session_id());
+          }
+          return done(version.status());
+        }
+        stored->set_version(*version);
+        Announce(stored->session_id(), *version);
+        if (near_cache_ != nullptr) {
+          const std::string id = stored->session_id();
+          near_cache_->Insert(id, CachedSession{std::move(stored), expire_ms},
+                              ticket);
+        }
+        done(version);
+      });
+}
+
+absl::StatusOr<uint64_t> DistributedSessionStore::Write(
+    SessionState state, absl::Time now,
+    std::optional<uint64_t> expected_version) {
+  return session::Await<absl::StatusOr<uint64_t>>([&](VersionDone done) {
+    WriteAsync(std::move(state), now, expected_version, std::move(done));
+  });
+}
+
+void DistributedSessionStore::ReadTierAsync(std::string session_id, bool cache,
+                                            StateDone done) {
+  const NearCache::Ticket ticket =
+      near_cache_ != nullptr ? near_cache_->Reserve(session_id) : 0;
+  const std::string key = session_id;
+  client_->GetAsync(
+      ns_, key,
+      [this, session_id = std::move(session_id), cache, ticket,
+       done = std::move(done)](absl::StatusOr<v1::GetResponse> read) {
+        if (!read.ok()) return done(read.status());
+        if (!read->found()) return done(NotFound(session_id));
+        SessionState state;
+        if (!state.ParseFromString(read->entry().value())) {
+          return done(absl::DataLossError(
+              absl::StrCat("session ", session_id,
+                           " in the cache tier is not a SessionState")));
+        }
+        state.set_version(read->entry().version());
+        if (cache && near_cache_ != nullptr) {
+          near_cache_->Insert(
+              session_id,
+              CachedSession{std::make_shared<const SessionState>(state),
+                            read->entry().expire_time_ms()},
+              ticket);
+        }
+        done(std::move(state));
+      });
 }
 
 absl::StatusOr<SessionState> DistributedSessionStore::ReadTier(
     absl::string_view session_id, bool cache) {
-  const NearCache::Ticket ticket =
-      near_cache_ != nullptr ? near_cache_->Reserve(session_id) : 0;
-  absl::StatusOr<v1::GetResponse> read = client_->Get(ns_, session_id);
-  if (!read.ok()) return read.status();
-  if (!read->found()) return NotFound(session_id);
-  SessionState state;
-  if (!state.ParseFromString(read->entry().value())) {
-    return absl::DataLossError(absl::StrCat(
-        "session ", session_id, " in the cache tier is not a SessionState"));
-  }
-  state.set_version(read->entry().version());
-  if (cache && near_cache_ != nullptr) {
-    near_cache_->Insert(
-        session_id,
-        CachedSession{std::make_shared<const SessionState>(state),
-                      read->entry().expire_time_ms()},
-        ticket);
-  }
-  return state;
+  return session::Await<absl::StatusOr<SessionState>>([&](StateDone done) {
+    ReadTierAsync(std::string(session_id), cache, std::move(done));
+  });
 }
 
 absl::StatusOr<uint64_t> DistributedSessionStore::Create(SessionState state,
@@ -163,45 +187,73 @@ absl::StatusOr<SessionState> DistributedSessionStore::GetLatest(
   return ReadTier(session_id, /*cache=*/true);
 }
 
-absl::StatusOr<SessionState> DistributedSessionStore::GetForUpdate(
-    absl::string_view session_id, absl::Time now, bool latest) {
-  if (session_id.empty()) return NotFound(session_id);
+void DistributedSessionStore::GetForUpdateAsync(std::string session_id,
+                                                absl::Time now, bool latest,
+                                                StateDone done) {
+  if (session_id.empty()) return done(NotFound(session_id));
   if (!latest && near_cache_ != nullptr) {
     if (std::optional<CachedSession> taken =
             near_cache_->Take(session_id, absl::ToUnixMillis(now))) {
       // Out of the cache, a copy no reader still holds can be moved.
       if (taken->state.use_count() == 1) {
-        return std::move(*std::const_pointer_cast<SessionState>(taken->state));
+        return done(
+            std::move(*std::const_pointer_cast<SessionState>(taken->state)));
       }
-      return *taken->state;
+      return done(*taken->state);
     }
   }
-  return ReadTier(session_id, /*cache=*/false);
+  ReadTierAsync(std::move(session_id), /*cache=*/false, std::move(done));
+}
+
+absl::StatusOr<SessionState> DistributedSessionStore::GetForUpdate(
+    absl::string_view session_id, absl::Time now, bool latest) {
+  return session::Await<absl::StatusOr<SessionState>>([&](StateDone done) {
+    GetForUpdateAsync(std::string(session_id), now, latest, std::move(done));
+  });
+}
+
+void DistributedSessionStore::UpdateAsync(SessionState state, absl::Time now,
+                                          VersionDone done) {
+  if (state.session_id().empty()) return done(NotFound(state.session_id()));
+  std::string id = state.session_id();
+  const uint64_t expected = state.version();
+  if (expected == 0) {
+    // The tier reads 0 as "must not exist"; no stored session is at 0.
+    return ReadTierAsync(
+        id, /*cache=*/true,
+        [id, done = std::move(done)](absl::StatusOr<SessionState> current) {
+          if (!current.ok()) return done(current.status());
+          done(
+              absl::AbortedError(absl::StrCat("session ", id, " is at version ",
+                                              current->version(), ", not 0")));
+        });
+  }
+  WriteAsync(std::move(state), now, expected,
+             [this, id = std::move(id), expected,
+              done = std::move(done)](absl::StatusOr<uint64_t> version) {
+               if (!absl::IsAborted(version.status())) return done(version);
+               // Whatever copy this server holds is stale: the caller re-reads
+               // the tier's. Tell "changed" from "gone".
+               if (near_cache_ != nullptr) near_cache_->Erase(id);
+               ReadTierAsync(id, /*cache=*/true,
+                             [id, expected, aborted = version.status(),
+                              done](absl::StatusOr<SessionState> current) {
+                               if (absl::IsNotFound(current.status())) {
+                                 return done(current.status());
+                               }
+                               if (!current.ok()) return done(aborted);
+                               done(absl::AbortedError(absl::StrCat(
+                                   "session ", id, " is at version ",
+                                   current->version(), ", not ", expected)));
+                             });
+             });
 }
 
 absl::StatusOr<uint64_t> DistributedSessionStore::Update(SessionState state,
                                                          absl::Time now) {
-  if (state.session_id().empty()) return NotFound(state.session_id());
-  const std::string id = state.session_id();
-  const uint64_t expected = state.version();
-  if (expected == 0) {
-    // The tier reads 0 as "must not exist"; no stored session is at 0.
-    absl::StatusOr<SessionState> current = ReadTier(id, /*cache=*/true);
-    if (!current.ok()) return current.status();
-    return absl::AbortedError(absl::StrCat("session ", id, " is at version ",
-                                           current->version(), ", not 0"));
-  }
-  absl::StatusOr<uint64_t> version = Write(std::move(state), now, expected);
-  if (!absl::IsAborted(version.status())) return version;
-  // Whatever copy this server holds is stale: the caller re-reads the
-  // tier's. Tell "changed" from "gone".
-  if (near_cache_ != nullptr) near_cache_->Erase(id);
-  absl::StatusOr<SessionState> current = ReadTier(id, /*cache=*/true);
-  if (absl::IsNotFound(current.status())) return current.status();
-  if (!current.ok()) return version.status();
-  return absl::AbortedError(absl::StrCat("session ", id, " is at version ",
-                                         current->version(), ", not ",
-                                         expected));
+  return session::Await<absl::StatusOr<uint64_t>>([&](VersionDone done) {
+    UpdateAsync(std::move(state), now, std::move(done));
+  });
 }
 
 absl::StatusOr<SessionState> DistributedSessionStore::Remove(

@@ -88,6 +88,17 @@ class DistributedSessionStore : public session::SessionStore {
                                                 absl::Time now,
                                                 bool latest) override;
 
+  // GetForUpdate without holding the calling thread: a near-cache copy is
+  // handed over on the calling thread, a tier read completes on the cache
+  // client's.
+  void GetForUpdateAsync(std::string session_id, absl::Time now, bool latest,
+                         StateDone done) override;
+
+  // Update without holding the calling thread; `done` runs on the cache
+  // client's thread.
+  void UpdateAsync(v1::SessionState state, absl::Time now,
+                   VersionDone done) override;
+
   // Replaces the session with `state` (last accessed `now`) when
   // `state.version()` is the stored one and returns the new version.
   // ABORTED on a version mismatch; NOT_FOUND when missing or expired.
@@ -109,11 +120,15 @@ class DistributedSessionStore : public session::SessionStore {
 
  private:
   // Writes `state` (version cleared, last access `now`) with the given
-  // compare-and-set and, on success, caches and announces it.
+  // compare-and-set and, on success, caches and announces it; then `done`.
+  void WriteAsync(v1::SessionState state, absl::Time now,
+                  std::optional<uint64_t> expected_version, VersionDone done);
+  // The session as the tier holds it (cached when `cache`), or NOT_FOUND
+  // when missing, to `done`.
+  void ReadTierAsync(std::string session_id, bool cache, StateDone done);
+  // The blocking forms of the two above.
   absl::StatusOr<uint64_t> Write(v1::SessionState state, absl::Time now,
                                  std::optional<uint64_t> expected_version);
-  // The session as the tier holds it (cached when `cache`); NOT_FOUND
-  // when missing.
   absl::StatusOr<v1::SessionState> ReadTier(absl::string_view session_id,
                                             bool cache);
   // After a write failed with an unknown outcome: drops every server's

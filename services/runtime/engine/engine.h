@@ -50,6 +50,11 @@ inline constexpr int kMaxInteractionPointsPerCall = 100;
 // INVALID_ARGUMENT.
 inline constexpr int kMaxBatchCommands = 1000;
 
+// Completes an asynchronous engine call: runs once, with the response or
+// the failure the blocking form returns.
+template <typename Response>
+using Completion = std::function<void(absl::StatusOr<Response>)>;
+
 // The runtime server's domain core for the LOCAL cache type: the classic
 // Interact runtime calls over sessions in a SessionStore (memory or cache
 // tier) and the deployed channels. No network. Thread-safe.
@@ -93,6 +98,12 @@ class SessionEngine {
   absl::StatusOr<v1::GetOffersResponse> GetOffers(
       const v1::GetOffersRequest& request);
 
+  // GetOffers without holding the calling thread while the session store
+  // answers: `done` runs on the calling thread or on one of the store's
+  // (e.g. the cache tier client's). `request` must outlive `done`'s call.
+  void GetOffersAsync(const v1::GetOffersRequest& request,
+                      Completion<v1::GetOffersResponse> done);
+
   // GetOffers for several interaction points in one session write, in the
   // requests' (priority) order, one offer list per request. An offer given
   // to an earlier interaction point of the call is not given again to one
@@ -106,6 +117,11 @@ class SessionEngine {
   absl::StatusOr<v1::GetOffersForMultipleInteractionPointsResponse>
   GetOffersForMultipleInteractionPoints(
       const v1::GetOffersForMultipleInteractionPointsRequest& request);
+
+  // GetOffersForMultipleInteractionPoints, completed as GetOffersAsync.
+  void GetOffersForMultipleInteractionPointsAsync(
+      const v1::GetOffersForMultipleInteractionPointsRequest& request,
+      Completion<v1::GetOffersForMultipleInteractionPointsResponse> done);
 
   // Runs an event's actions: re-segmentation and contact, acceptance or
   // rejection logging (offers named by the UACIOfferTrackingCode parameter,
@@ -183,6 +199,17 @@ class SessionEngine {
   absl::StatusOr<Response> ChangeSession(const std::string& session_id,
                                          Prepare prepare, Change change,
                                          bool* written = nullptr);
+
+  // ChangeSession completed through `done` instead of blocking while the
+  // store answers (`written`, if set, must live until `done` runs).
+  template <typename Response, typename Prepare, typename Change>
+  void ChangeSessionAsync(std::string session_id, Prepare prepare,
+                          Change change, bool* written,
+                          Completion<Response> done);
+
+  // One ChangeSessionAsync call's state between its store calls.
+  template <typename Response, typename Prepare, typename Change>
+  class SessionChange;
 
   // Puts session `session_id`, as the store returned it in `state`, and
   // its channel into `live`; when either is gone, adds the advisory

@@ -118,6 +118,43 @@ std::vector<std::string> Names(const v1::OfferList& list) {
 
 TestStore::TestStore() : store_(session::LocalSessionStoreOptions{}) {}
 
+TestStore::~TestStore() {
+  // A completion may start the next thread: join until none is left.
+  for (;;) {
+    std::vector<std::thread> threads;
+    {
+      absl::MutexLock lock(&threads_mu_);
+      threads.swap(threads_);
+    }
+    if (threads.empty()) return;
+    for (std::thread& thread : threads) thread.join();
+  }
+}
+
+void TestStore::Complete(std::function<void()> work) {
+  if (!on_store_threads_) return work();
+  absl::MutexLock lock(&threads_mu_);
+  threads_.emplace_back([this, work = std::move(work)] {
+    work();
+    ++store_thread_completions_;
+  });
+}
+
+void TestStore::GetForUpdateAsync(std::string session_id, absl::Time now,
+                                  bool latest, StateDone done) {
+  Complete([this, session_id = std::move(session_id), now, latest,
+            done = std::move(done)] {
+    done(GetForUpdate(session_id, now, latest));
+  });
+}
+
+void TestStore::UpdateAsync(v1::SessionState state, absl::Time now,
+                            VersionDone done) {
+  Complete([this, state = std::move(state), now, done = std::move(done)] {
+    done(Update(state, now));
+  });
+}
+
 absl::StatusOr<uint64_t> TestStore::Create(v1::SessionState state,
                                            bool replace_existing,
                                            absl::Time now) {

@@ -1,14 +1,17 @@
 #ifndef PARLEY_SERVICES_RUNTIME_ENGINE_ENGINE_FIXTURE_H_
 #define PARLEY_SERVICES_RUNTIME_ENGINE_ENGINE_FIXTURE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "proto/parley/v1/channel.pb.h"
@@ -58,9 +61,14 @@ v1::AdvisoryCode FirstAdvisory(const Response& response) {
 // A LocalSessionStore that counts successful updates and, when asked, lets
 // a concurrent writer change the session just before an update (so the
 // update fails with ABORTED).
+//
+// Its asynchronous calls complete on the calling thread unless
+// CompleteOnStoreThreads() was called.
 class TestStore : public session::SessionStore {
  public:
   TestStore();
+  // Joins the threads that ran completions.
+  ~TestStore() override;
 
   absl::StatusOr<uint64_t> Create(v1::SessionState state, bool replace_existing,
                                   absl::Time now) override;
@@ -70,6 +78,18 @@ class TestStore : public session::SessionStore {
                                   absl::Time now) override;
   absl::StatusOr<v1::SessionState> Remove(absl::string_view session_id,
                                           absl::Time now) override;
+
+  void GetForUpdateAsync(std::string session_id, absl::Time now, bool latest,
+                         StateDone done) override;
+  void UpdateAsync(v1::SessionState state, absl::Time now,
+                   VersionDone done) override;
+
+  // From now on, GetForUpdateAsync and UpdateAsync run and complete on a
+  // new thread each, as a store across the network answers on a thread of
+  // its own.
+  void CompleteOnStoreThreads() { on_store_threads_ = true; }
+  // Completions run on such threads so far.
+  int store_thread_completions() const { return store_thread_completions_; }
 
   // Before the next `times` updates, applies `change` to the stored
   // session and stores it.
@@ -82,7 +102,15 @@ class TestStore : public session::SessionStore {
   int aborted_updates() const { return aborted_updates_; }
 
  private:
+  // Runs `work` on a new thread when completing on store threads, else
+  // here.
+  void Complete(std::function<void()> work);
+
   session::LocalSessionStore store_;
+  std::atomic<bool> on_store_threads_{false};
+  std::atomic<int> store_thread_completions_{0};
+  absl::Mutex threads_mu_;
+  std::vector<std::thread> threads_ ABSL_GUARDED_BY(threads_mu_);
   int races_left_ = 0;
   std::function<void(v1::SessionState&)> race_;
   int successful_updates_ = 0;

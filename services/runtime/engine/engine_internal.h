@@ -13,6 +13,7 @@
 #include "absl/types/optional.h"
 #include "services/runtime/engine/advisories.h"
 #include "services/runtime/engine/engine.h"
+#include "services/runtime/session/await.h"
 
 namespace parley::engine {
 namespace internal {
@@ -34,52 +35,113 @@ inline absl::Status CheckSessionId(absl::string_view session_id) {
 }  // namespace internal
 
 template <typename Response, typename Prepare, typename Change>
-absl::StatusOr<Response> SessionEngine::ChangeSession(
-    const std::string& session_id, Prepare prepare, Change change,
-    bool* written) {
-  if (written != nullptr) *written = false;
-  bool latest = false;
-  for (int attempt = 1;; ++attempt) {
-    Response response;
-    response.set_session_id(session_id);
-    prepare(response);
-    const absl::Time now = Now();
-    absl::optional<LiveSession> live;
-    if (absl::Status s = LoadLiveSession(
-            session_id, store_->GetForUpdate(session_id, now, latest), response,
-            &live);
-        !s.ok()) {
-      return s;
-    }
-    if (!live.has_value()) return response;
-    const absl::StatusOr<bool> write = change(*live, response, now);
-    if (!write.ok()) return write.status();
-    if (!*write) {
-      if (!latest && response.status() == v1::ERROR) {
-        latest = true;
-        continue;
-      }
-      return response;
-    }
+class SessionEngine::SessionChange {
+ public:
+  SessionChange(SessionEngine* engine, std::string session_id, Prepare prepare,
+                Change change, bool* written, Completion<Response> done)
+      : engine_(engine),
+        session_id_(std::move(session_id)),
+        prepare_(std::move(prepare)),
+        change_(std::move(change)),
+        written_(written),
+        done_(std::move(done)) {
+    if (written_ != nullptr) *written_ = false;
+  }
 
-    const absl::StatusOr<uint64_t> stored =
-        store_->Update(std::move(live->state), now);
+  // Reads the session for the next attempt; the object deletes itself once
+  // it has called `done`.
+  void Attempt() {
+    ++attempt_;
+    now_ = engine_->Now();
+    engine_->store_->GetForUpdateAsync(
+        session_id_, now_, latest_,
+        [this](absl::StatusOr<v1::SessionState> state) {
+          OnRead(std::move(state));
+        });
+  }
+
+ private:
+  void OnRead(absl::StatusOr<v1::SessionState> state) {
+    response_ = Response();
+    response_.set_session_id(session_id_);
+    prepare_(response_);
+    absl::optional<LiveSession> live;
+    if (absl::Status s = engine_->LoadLiveSession(session_id_, std::move(state),
+                                                  response_, &live);
+        !s.ok()) {
+      return Finish(s);
+    }
+    if (!live.has_value()) return Finish(std::move(response_));
+    const absl::StatusOr<bool> write = change_(*live, response_, now_);
+    if (!write.ok()) return Finish(write.status());
+    if (!*write) {
+      if (!latest_ && response_.status() == v1::ERROR) {
+        latest_ = true;
+        return Attempt();
+      }
+      return Finish(std::move(response_));
+    }
+    engine_->store_->UpdateAsync(
+        std::move(live->state), now_,
+        [this](absl::StatusOr<uint64_t> stored) { OnStored(stored); });
+  }
+
+  void OnStored(const absl::StatusOr<uint64_t>& stored) {
     if (absl::IsAborted(stored.status()) &&
-        attempt < internal::kMaxWriteAttempts) {
-      latest = true;
-      continue;
+        attempt_ < internal::kMaxWriteAttempts) {
+      latest_ = true;
+      return Attempt();
     }
     if (absl::IsNotFound(stored.status())) {
       Response ended;
-      ended.set_session_id(session_id);
+      ended.set_session_id(session_id_);
       AddAdvisory(ended, v1::INVALID_SESSION_ID, v1::ERROR,
-                  "session ended during the call", session_id);
-      return ended;
+                  "session ended during the call", session_id_);
+      return Finish(std::move(ended));
     }
-    if (!stored.ok()) return stored.status();
-    if (written != nullptr) *written = true;
-    return response;
+    if (!stored.ok()) return Finish(stored.status());
+    if (written_ != nullptr) *written_ = true;
+    Finish(std::move(response_));
   }
+
+  void Finish(absl::StatusOr<Response> result) {
+    Completion<Response> done = std::move(done_);
+    delete this;
+    done(std::move(result));
+  }
+
+  SessionEngine* const engine_;
+  const std::string session_id_;
+  Prepare prepare_;
+  Change change_;
+  bool* const written_;
+  Completion<Response> done_;
+  int attempt_ = 0;
+  bool latest_ = false;
+  absl::Time now_;
+  Response response_;
+};
+
+template <typename Response, typename Prepare, typename Change>
+void SessionEngine::ChangeSessionAsync(std::string session_id, Prepare prepare,
+                                       Change change, bool* written,
+                                       Completion<Response> done) {
+  (new SessionChange<Response, Prepare, Change>(
+       this, std::move(session_id), std::move(prepare), std::move(change),
+       written, std::move(done)))
+      ->Attempt();
+}
+
+template <typename Response, typename Prepare, typename Change>
+absl::StatusOr<Response> SessionEngine::ChangeSession(
+    const std::string& session_id, Prepare prepare, Change change,
+    bool* written) {
+  return session::Await<absl::StatusOr<Response>>(
+      [&](Completion<Response> done) {
+        ChangeSessionAsync<Response>(session_id, std::move(prepare),
+                                     std::move(change), written,
+                                     std::move(done));
+      });
 }
 
 }  // namespace parley::engine

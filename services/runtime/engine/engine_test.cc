@@ -3,9 +3,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proto/parley/v1/history.pb.h"
@@ -359,6 +361,43 @@ TEST_F(EngineTest, GetOffersRetriesALostRaceOnAFreshRead) {
   ASSERT_EQ(state.last_recommended_size(), 1);
   EXPECT_EQ(state.last_recommended(0).treatment_code(),
             offers.offer_list().offers(0).treatment_code());
+}
+
+// Over a store that answers on threads of its own, GetOffersAsync returns
+// at once and continues (re-reading after a lost race included) on the
+// store's threads.
+TEST_F(EngineTest, GetOffersAsyncContinuesOnTheStoresThreads) {
+  Start("s1", 2);
+  store_.CompleteOnStoreThreads();
+  store_.RaceNextUpdates(1, [](v1::SessionState& state) {
+    *state.add_parameters() = Text("Device", "concurrent");
+  });
+  v1::GetOffersRequest request;
+  request.set_session_id("s1");
+  request.set_interaction_point("HomeHero");
+  request.set_number_requested(5);
+  absl::Notification finished;
+  absl::StatusOr<v1::GetOffersResponse> result;
+  std::thread::id completed_on;
+  engine_.GetOffersAsync(request,
+                         [&](absl::StatusOr<v1::GetOffersResponse> response) {
+                           result = std::move(response);
+                           completed_on = std::this_thread::get_id();
+                           finished.Notify();
+                         });
+  ASSERT_TRUE(finished.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_NE(completed_on, std::this_thread::get_id());
+  EXPECT_THAT(Names(result->offer_list()), ElementsAre("Basic"));
+  // Read, lost write, re-read, write.
+  EXPECT_EQ(store_.store_thread_completions(), 4);
+  EXPECT_EQ(store_.aborted_updates(), 1);
+  EXPECT_EQ(store_.successful_updates(), 1);
+  const v1::SessionState state = Stored("s1");
+  ASSERT_EQ(state.parameters_size(), 1);
+  EXPECT_EQ(state.offers().at("Basic").presentations(), 1);
+  EXPECT_EQ(state.last_recommended(0).treatment_code(),
+            result->offer_list().offers(0).treatment_code());
 }
 
 TEST_F(EngineTest, EveryCallRejectsAMalformedSessionId) {

@@ -1,4 +1,5 @@
 // SessionEngine::GetOffers.
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -7,17 +8,26 @@
 #include "services/runtime/engine/engine.h"
 #include "services/runtime/engine/engine_internal.h"
 #include "services/runtime/engine/offer_chooser.h"
+#include "services/runtime/session/await.h"
 #include "services/runtime/session/parameters.h"
 
 namespace parley::engine {
 
 absl::StatusOr<v1::GetOffersResponse> SessionEngine::GetOffers(
     const v1::GetOffersRequest& request) {
+  return session::Await<absl::StatusOr<v1::GetOffersResponse>>(
+      [&](Completion<v1::GetOffersResponse> done) {
+        GetOffersAsync(request, std::move(done));
+      });
+}
+
+void SessionEngine::GetOffersAsync(const v1::GetOffersRequest& request,
+                                   Completion<v1::GetOffersResponse> done) {
   if (absl::Status s = internal::CheckSessionId(request.session_id());
       !s.ok()) {
-    return s;
+    return done(s);
   }
-  return ChangeSession<v1::GetOffersResponse>(
+  ChangeSessionAsync<v1::GetOffersResponse>(
       request.session_id(),
       [&](v1::GetOffersResponse& response) {
         response.mutable_offer_list()->set_interaction_point(
@@ -50,7 +60,8 @@ absl::StatusOr<v1::GetOffersResponse> SessionEngine::GetOffers(
           return s;
         }
         return true;
-      });
+      },
+      /*written=*/nullptr, std::move(done));
 }
 
 }  // namespace parley::engine

@@ -1,4 +1,5 @@
 // SessionEngine::GetOffersForMultipleInteractionPoints.
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -9,6 +10,7 @@
 #include "services/runtime/engine/engine_internal.h"
 #include "services/runtime/engine/offer_chooser.h"
 #include "services/runtime/engine/offer_filter.h"
+#include "services/runtime/session/await.h"
 #include "services/runtime/session/parameters.h"
 
 namespace parley::engine {
@@ -49,16 +51,24 @@ bool ResolveRequests(const channel::CompiledChannel& channel,
 
 absl::StatusOr<Response> SessionEngine::GetOffersForMultipleInteractionPoints(
     const Request& request) {
+  return session::Await<absl::StatusOr<Response>>(
+      [&](Completion<Response> done) {
+        GetOffersForMultipleInteractionPointsAsync(request, std::move(done));
+      });
+}
+
+void SessionEngine::GetOffersForMultipleInteractionPointsAsync(
+    const Request& request, Completion<Response> done) {
   if (absl::Status s = internal::CheckSessionId(request.session_id());
       !s.ok()) {
-    return s;
+    return done(s);
   }
   if (request.requests_size() > kMaxInteractionPointsPerCall) {
-    return absl::InvalidArgumentError(absl::StrCat(
+    return done(absl::InvalidArgumentError(absl::StrCat(
         "at most ", kMaxInteractionPointsPerCall,
-        " interaction points per call, got ", request.requests_size()));
+        " interaction points per call, got ", request.requests_size())));
   }
-  return ChangeSession<Response>(
+  ChangeSessionAsync<Response>(
       request.session_id(), [](Response&) {},
       [&](LiveSession& live, Response& response,
           absl::Time now) -> absl::StatusOr<bool> {
@@ -103,7 +113,8 @@ absl::StatusOr<Response> SessionEngine::GetOffersForMultipleInteractionPoints(
           }
         }
         return true;
-      });
+      },
+      /*written=*/nullptr, std::move(done));
 }
 
 }  // namespace parley::engine

@@ -22,19 +22,47 @@ std::string MethodName() {
 
 }  // namespace
 
+template <typename Request>
+grpc::ServerUnaryReactor* RuntimeService::Authorize(
+    grpc::CallbackServerContext* context, bool* allowed) {
+  *allowed = true;
+  if (auth::AuthEnabled()) {
+    if (absl::Status denied = auth::RequireForGroup(
+            *context, auth::Need::kClient, group_, MethodName<Request>());
+        !denied.ok()) {
+      *allowed = false;
+      return Reply(context, denied);
+    }
+  }
+  return context->DefaultReactor();
+}
+
+template <typename Request, typename Response>
+grpc::ServerUnaryReactor* RuntimeService::Continue(
+    grpc::CallbackServerContext* context, const Request* request,
+    Response* response,
+    void (engine::SessionEngine::*call)(const Request&,
+                                        engine::Completion<Response>)) {
+  bool allowed = false;
+  grpc::ServerUnaryReactor* reactor = Authorize<Request>(context, &allowed);
+  if (!allowed) return reactor;
+  // The request and response live until Finish.
+  (engine_->*call)(*request,
+                   [response, reactor](absl::StatusOr<Response> result) {
+                     if (result.ok()) *response = std::move(*result);
+                     reactor->Finish(ToGrpcStatus(result.status()));
+                   });
+  return reactor;
+}
+
 template <typename Request, typename Response>
 grpc::ServerUnaryReactor* RuntimeService::Offload(
     grpc::CallbackServerContext* context, const Request* request,
     Response* response,
     absl::StatusOr<Response> (engine::SessionEngine::*call)(const Request&)) {
-  if (auth::AuthEnabled()) {
-    if (absl::Status denied = auth::RequireForGroup(
-            *context, auth::Need::kClient, group_, MethodName<Request>());
-        !denied.ok()) {
-      return Reply(context, denied);
-    }
-  }
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  bool allowed = false;
+  grpc::ServerUnaryReactor* reactor = Authorize<Request>(context, &allowed);
+  if (!allowed) return reactor;
   workers_->Run([this, context, request, response, call, reactor] {
     // The request and response live until Finish; the client may be gone.
     if (context->IsCancelled()) {
@@ -60,15 +88,17 @@ grpc::ServerUnaryReactor* RuntimeService::StartSession(
 grpc::ServerUnaryReactor* RuntimeService::GetOffers(
     grpc::CallbackServerContext* context, const v1::GetOffersRequest* request,
     v1::GetOffersResponse* response) {
-  return Offload(context, request, response, &engine::SessionEngine::GetOffers);
+  return Continue(context, request, response,
+                  &engine::SessionEngine::GetOffersAsync);
 }
 
 grpc::ServerUnaryReactor* RuntimeService::GetOffersForMultipleInteractionPoints(
     grpc::CallbackServerContext* context,
     const v1::GetOffersForMultipleInteractionPointsRequest* request,
     v1::GetOffersForMultipleInteractionPointsResponse* response) {
-  return Offload(context, request, response,
-                 &engine::SessionEngine::GetOffersForMultipleInteractionPoints);
+  return Continue(
+      context, request, response,
+      &engine::SessionEngine::GetOffersForMultipleInteractionPointsAsync);
 }
 
 grpc::ServerUnaryReactor* RuntimeService::PostEvent(

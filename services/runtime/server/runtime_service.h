@@ -10,9 +10,11 @@
 
 namespace parley::runtime {
 
-// parley.v1.InteractRuntime over a SessionEngine: each call runs on the
-// worker pool (the engine waits on the cache tier) and is answered from
-// there. A call whose client already gave up is not run. With
+// parley.v1.InteractRuntime over a SessionEngine. GetOffers and
+// GetOffersForMultipleInteractionPoints run on gRPC's thread and continue
+// on the cache tier client's as the session store answers; every other
+// call runs on the worker pool (the engine blocks on the cache tier there)
+// and is answered from there, unless its client already gave up. With
 // authorization on, every call needs a client of `group` (admin, client or
 // client:<group>; docs/security.md).
 class RuntimeService final : public v1::InteractRuntime::CallbackService {
@@ -71,6 +73,20 @@ class RuntimeService final : public v1::InteractRuntime::CallbackService {
       grpc::CallbackServerContext* context, const Request* request,
       Response* response,
       absl::StatusOr<Response> (engine::SessionEngine::*call)(const Request&));
+
+  // Runs `call` on the engine from here; its completion finishes the call.
+  template <typename Request, typename Response>
+  grpc::ServerUnaryReactor* Continue(
+      grpc::CallbackServerContext* context, const Request* request,
+      Response* response,
+      void (engine::SessionEngine::*call)(const Request&,
+                                          engine::Completion<Response>));
+
+  // The reactor of a call its client may make, or one already finished
+  // with PERMISSION_DENIED.
+  template <typename Request>
+  grpc::ServerUnaryReactor* Authorize(grpc::CallbackServerContext* context,
+                                      bool* allowed);
 
   engine::SessionEngine* const engine_;
   WorkerPool* const workers_;

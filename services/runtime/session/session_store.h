@@ -2,6 +2,9 @@
 #define PARLEY_SERVICES_RUNTIME_SESSION_SESSION_STORE_H_
 
 #include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -57,6 +60,26 @@ class SessionStore {
   // NOT_FOUND when missing or expired.
   virtual absl::StatusOr<uint64_t> Update(parley::v1::SessionState state,
                                           absl::Time now) = 0;
+
+  // Completions of the asynchronous calls below: run once, on the calling
+  // thread before the call returns or later on a thread of the store's.
+  using StateDone =
+      std::function<void(absl::StatusOr<parley::v1::SessionState>)>;
+  using VersionDone = std::function<void(absl::StatusOr<uint64_t>)>;
+
+  // GetForUpdate completed through `done`, so that a store of record
+  // across the network does not hold a thread while it answers. The
+  // default runs GetForUpdate and `done` on the calling thread.
+  virtual void GetForUpdateAsync(std::string session_id, absl::Time now,
+                                 bool latest, StateDone done) {
+    done(GetForUpdate(session_id, now, latest));
+  }
+
+  // Update completed through `done` (as GetForUpdateAsync).
+  virtual void UpdateAsync(parley::v1::SessionState state, absl::Time now,
+                           VersionDone done) {
+    done(Update(std::move(state), now));
+  }
 
   // Takes the live session out (EndSession); NOT_FOUND when missing or
   // expired.
