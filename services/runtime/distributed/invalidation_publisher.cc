@@ -93,6 +93,12 @@ void InvalidationPublisher::Run() {
         return stopping_ || !pending_.empty();
       };
       mu_.Await(absl::Condition(&ready));
+      if (options_.linger > absl::ZeroDuration() && !stopping_) {
+        auto full = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+          return stopping_ || pending_.size() >= options_.max_batch;
+        };
+        mu_.AwaitWithTimeout(absl::Condition(&full), options_.linger);
+      }
       if (pending_.empty()) {
         published_ = queued_;  // Only drops were left.
         return;

@@ -37,6 +37,11 @@ struct InvalidationPublisherOptions {
   std::string origin;
   // Entries per Publish call (the coordinator takes at most 10000).
   size_t max_batch = 1000;
+  // How long the first entry of a batch waits for others (unless max_batch
+  // are queued first): one Publish call, and one broadcast to every
+  // follower, then carries the writes of that time instead of one each.
+  // Other servers may read the older copy that much longer (see below).
+  absl::Duration linger = absl::Milliseconds(2);
   // Distinct entries waiting to be published; beyond it new ones are
   // dropped (and counted). Only reached while the coordinator is
   // unreachable for long, when every follower has flushed anyway.
@@ -49,11 +54,12 @@ struct InvalidationPublisherOptions {
 
 // Publishes "entry (namespace, key) was written at version" to the group's
 // broadcast without blocking the writer: Publish() queues the entry and a
-// background thread sends whatever queued, coalesced by entry (the highest
-// version wins), in batches, retrying failed calls with backoff.
+// background thread sends whatever queued during `linger` (and during the
+// call before), coalesced by entry (the highest version wins), in batches,
+// retrying failed calls with backoff.
 //
 // Ordering: a write is acknowledged to its caller BEFORE its invalidation
-// is published (typically within a millisecond or two after). Until the
+// is published (typically `linger` plus a millisecond or two after). Until the
 // invalidation reaches another server, that server may still return the
 // older copy from its near cache; writes stay safe meanwhile because every
 // write is a compare-and-set in the tier. Thread-safe.

@@ -89,6 +89,7 @@ InvalidationPublisherOptions Options() {
   options.origin = "server-a";
   options.retry = {absl::Milliseconds(1), absl::Milliseconds(5), 2.0, 0};
   options.shutdown_flush = absl::Milliseconds(200);
+  options.linger = absl::ZeroDuration();
   return options;
 }
 
@@ -132,6 +133,33 @@ TEST(InvalidationPublisherTest, CoalescesWhatQueuesDuringACall) {
   EXPECT_EQ(requests[1].entries(1).key(), "s2");
   EXPECT_EQ(requests[1].entries(1).version(), 90u);
   EXPECT_EQ(requests[1].entries(2).namespace_(), "sessions/other");
+}
+
+// With a linger, entries written within it share one Publish call, and a
+// full batch does not wait for the linger to end.
+TEST(InvalidationPublisherTest, EntriesWithinTheLingerShareOneCall) {
+  FakeCoordinator coordinator;
+  InvalidationPublisherOptions options = Options();
+  options.linger = absl::Milliseconds(300);
+  options.max_batch = 3;
+  InvalidationPublisher publisher(options, coordinator.Call());
+  publisher.Publish("sessions/web", "s1", 1);
+  publisher.Publish("sessions/web", "s2", 1);
+  EXPECT_FALSE(publisher.Flush(absl::Milliseconds(100)));  // Still lingering.
+  ASSERT_TRUE(publisher.Flush(absl::Seconds(10)));
+  std::vector<v1::PublishRequest> requests = coordinator.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].entries_size(), 2);
+
+  const absl::Time start = absl::Now();
+  publisher.Publish("sessions/web", "s3", 1);
+  publisher.Publish("sessions/web", "s4", 1);
+  publisher.Publish("sessions/web", "s5", 1);
+  ASSERT_TRUE(publisher.Flush(absl::Seconds(10)));
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(250));
+  requests = coordinator.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[1].entries_size(), 3);
 }
 
 TEST(InvalidationPublisherTest, SplitsIntoBatches) {

@@ -2,6 +2,7 @@
 // interaction API (parley.v1.InteractRuntime) plus profile loading and
 // history export, from its group's deployed channels.
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -56,6 +57,10 @@ ABSL_FLAG(std::string, advertise_address, "",
           "address)");
 ABSL_FLAG(int, worker_threads, 64,
           "threads running interaction calls (they wait on the cache tier)");
+ABSL_FLAG(int, invalidation_linger_ms, 2,
+          "DISTRIBUTED sessions: how long a session write's invalidation "
+          "waits for others to share one broadcast (0: sent at once); other "
+          "servers may read the older copy that much longer");
 ABSL_FLAG(int, local_max_sessions, 100000,
           "sessions kept in memory by a LOCAL-cache group's server");
 ABSL_FLAG(uint32_t, lease_ttl_seconds, 5,
@@ -104,6 +109,8 @@ Sessions MakeSessions(const v1::ServerGroup& group, const std::string& member,
   parley::distributed::InvalidationPublisherOptions publisher_options;
   publisher_options.group = group.name();
   publisher_options.origin = member;
+  publisher_options.linger = absl::Milliseconds(
+      std::max(0, absl::GetFlag(FLAGS_invalidation_linger_ms)));
   sessions.publisher =
       std::make_unique<parley::distributed::InvalidationPublisher>(
           publisher_options,
