@@ -16,6 +16,7 @@ PARLEY_PACKAGES=(
   grpc-proto
   libabsl-dev
   librocksdb-dev
+  liblz4-dev
   libspdlog-dev
   libfmt-dev
   libgtest-dev

@@ -273,6 +273,49 @@ TEST_F(DistributedSessionsTest, CreatedOnAIsReadOnB) {
       absl::StatusCode::kInvalidArgument);
 }
 
+// A long session (many earlier presentations) is stored compressed in the
+// tier and reads back whole on another server; a value an earlier release
+// stored (the plain serialization) still reads and updates.
+TEST_F(DistributedSessionsTest, LongSessionsAreStoredCompressed) {
+  std::unique_ptr<Server> a = Start({"server-a"});
+  std::unique_ptr<Server> b = Start({"server-b"});
+  ASSERT_TRUE(a && b);
+  SessionState state = NewSession("visitor-long");
+  for (int i = 0; i < 100; ++i) {
+    v1::Presentation* presentation = state.add_earlier_presentations();
+    presentation->set_treatment_code(absl::StrCat("CODE", 1000 + i));
+    presentation->set_offer("GoldCardUpgrade");
+    presentation->set_interaction_point("HomePageHero");
+  }
+  absl::StatusOr<uint64_t> version =
+      a->store->Create(state, false, absl::Now());
+  ASSERT_TRUE(version.ok()) << version.status();
+  absl::StatusOr<v1::GetResponse> stored =
+      a->client->Get(a->store->ns(), "visitor-long");
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  ASSERT_TRUE(stored->found());
+  EXPECT_EQ(stored->entry().value().substr(0, 2), std::string("\0L", 2));
+  EXPECT_LT(stored->entry().value().size(), state.ByteSizeLong() / 2);
+  absl::StatusOr<SessionState> read =
+      b->store->Get("visitor-long", absl::Now());
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->version(), *version);
+  ASSERT_EQ(read->earlier_presentations_size(), 100);
+  EXPECT_EQ(read->earlier_presentations(99).treatment_code(), "CODE1099");
+
+  // As an earlier release stored it.
+  absl::StatusOr<uint64_t> plain = a->client->Put(
+      a->store->ns(), "visitor-plain", state.SerializeAsString(), 60000);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  absl::StatusOr<SessionState> old =
+      b->store->Get("visitor-plain", absl::Now());
+  ASSERT_TRUE(old.ok()) << old.status();
+  EXPECT_EQ(old->version(), *plain);
+  EXPECT_EQ(old->earlier_presentations_size(), 100);
+  old->add_segments("updated");
+  EXPECT_TRUE(b->store->Update(*old, absl::Now()).ok());
+}
+
 TEST_F(DistributedSessionsTest, BSeesEveryUpdateOfAOnceItsBroadcastArrived) {
   std::unique_ptr<Server> a = Start({"server-a"});
   std::unique_ptr<Server> b = Start({"server-b"});

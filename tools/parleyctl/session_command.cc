@@ -12,6 +12,7 @@
 #include "proto/parley/v1/coordinator.grpc.pb.h"
 #include "proto/parley/v1/runtime.grpc.pb.h"
 #include "proto/parley/v1/session_state.pb.h"
+#include "services/runtime/distributed/session_codec.h"
 #include "tools/parleyctl/command.h"
 #include "tools/parleyctl/common.h"
 #include "tools/parleyctl/errors.h"
@@ -49,9 +50,10 @@ absl::StatusOr<StoredSession> ReadStoredSession(Context& context,
     StoredSession stored;
     stored.found = got->found();
     if (stored.found) {
-      if (!stored.state.ParseFromString(got->entry().value())) {
-        return absl::DataLossError("the stored session does not parse");
-      }
+      absl::StatusOr<v1::SessionState> state =
+          distributed::DecodeSession(got->entry().value(), request.key());
+      if (!state.ok()) return state.status();
+      stored.state = *std::move(state);
       stored.expire_time_ms = got->entry().expire_time_ms();
     }
     return stored;

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "services/runtime/distributed/session_codec.h"
 #include "services/runtime/session/await.h"
 
 namespace parley::distributed {
@@ -78,7 +79,7 @@ void DistributedSessionStore::WriteAsync(
     std::optional<uint64_t> expected_version, VersionDone done) {
   state.clear_version();
   SetTimestamp(now, state.mutable_last_access_time());
-  std::string value = state.SerializeAsString();
+  std::string value = EncodeSession(state);
   const int64_t ttl_ms = timeout_ms_.load(std::memory_order_relaxed);
   const NearCache::Ticket ticket =
       near_cache_ != nullptr ? near_cache_->Reserve(state.session_id()) : 0;
@@ -127,12 +128,10 @@ void DistributedSessionStore::ReadTierAsync(std::string session_id, bool cache,
        done = std::move(done)](absl::StatusOr<v1::GetResponse> read) {
         if (!read.ok()) return done(read.status());
         if (!read->found()) return done(NotFound(session_id));
-        SessionState state;
-        if (!state.ParseFromString(read->entry().value())) {
-          return done(absl::DataLossError(
-              absl::StrCat("session ", session_id,
-                           " in the cache tier is not a SessionState")));
-        }
+        absl::StatusOr<SessionState> decoded =
+            DecodeSession(read->entry().value(), session_id);
+        if (!decoded.ok()) return done(decoded.status());
+        SessionState& state = *decoded;
         state.set_version(read->entry().version());
         if (cache && near_cache_ != nullptr) {
           near_cache_->Insert(
