@@ -29,7 +29,7 @@ RUN --mount=type=cache,target=/root/.cache/bazel \
 # Runtime: only the shared libraries the binaries link (their NEEDED entries,
 # found with `ldd` and mapped to packages with `dpkg -S`; libc6, libgcc-s1 and
 # zlib1g are in the base image); apt adds the libraries those depend on
-# (libbrotli1, libgflags2.2, liblz4-1, libsnappy1v5, libzstd1, ...).
+# (libbrotli1, libgflags2.2, libsnappy1v5, libzstd1, ...).
 FROM debian:bookworm-slim
 RUN apt-get update && \
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
@@ -39,6 +39,7 @@ RUN apt-get update && \
       libfmt9 \
       libgrpc++1.51 \
       libgrpc29 \
+      liblz4-1 \
       libprotobuf32 \
       libre2-9 \
       librocksdb7.8 \
