@@ -79,7 +79,7 @@ void DistributedSessionStore::WriteAsync(
     std::optional<uint64_t> expected_version, VersionDone done) {
   state.clear_version();
   SetTimestamp(now, state.mutable_last_access_time());
-  std::string value = EncodeSession(state);
+  std::string value = EncodeSession(state, options_.compress);
   const int64_t ttl_ms = timeout_ms_.load(std::memory_order_relaxed);
   const NearCache::Ticket ticket =
       near_cache_ != nullptr ? near_cache_->Reserve(state.session_id()) : 0;

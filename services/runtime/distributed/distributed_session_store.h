@@ -29,6 +29,10 @@ struct DistributedSessionStoreOptions {
   // Get-then-delete rounds Remove tries while other servers keep updating
   // the session.
   int max_remove_attempts = 5;
+  // Sessions stored LZ4-compressed from kMinCompressedSessionBytes
+  // (session_codec.h). Off while servers of releases before compression
+  // still serve the group: they cannot read compressed sessions.
+  bool compress = true;
 };
 
 // The sessions of a DISTRIBUTED-cache server group, in the cache tier:

@@ -16,6 +16,7 @@ namespace {
 constexpr char kCompressedMarker = '\0';
 constexpr char kLz4Codec = 'L';
 constexpr size_t kHeaderBytes = 2;
+constexpr size_t kMaxLz4Expansion = 255;
 
 absl::Status NotASession(absl::string_view session_id, absl::string_view why) {
   return absl::DataLossError(
@@ -25,10 +26,10 @@ absl::Status NotASession(absl::string_view session_id, absl::string_view why) {
 
 }  // namespace
 
-std::string EncodeSession(const v1::SessionState& state) {
+std::string EncodeSession(const v1::SessionState& state, bool compress) {
   std::string raw = state.SerializeAsString();
-  if (raw.size() < kMinCompressedSessionBytes ||
-      raw.size() > static_cast<size_t>(LZ4_MAX_INPUT_SIZE)) {
+  if (!compress || raw.size() < kMinCompressedSessionBytes ||
+      raw.size() > kMaxSessionBytes) {
     return raw;
   }
   const int bound = LZ4_compressBound(static_cast<int>(raw.size()));
@@ -65,11 +66,15 @@ absl::StatusOr<v1::SessionState> DecodeSession(absl::string_view value,
       reinterpret_cast<const uint8_t*>(value.data() + kHeaderBytes),
       static_cast<int>(value.size() - kHeaderBytes));
   uint32_t raw_size = 0;
-  if (!in.ReadVarint32(&raw_size) || raw_size > kMaxSessionBytes) {
-    return NotASession(session_id, "bad size");
-  }
+  if (!in.ReadVarint32(&raw_size)) return NotASession(session_id, "bad size");
   const size_t block_start =
       kHeaderBytes + static_cast<size_t>(in.CurrentPosition());
+  // An LZ4 block expands at most 255-fold: a larger claim is damage (and
+  // must not make a short value allocate much).
+  if (raw_size > kMaxSessionBytes ||
+      raw_size > kMaxLz4Expansion * (value.size() - block_start)) {
+    return NotASession(session_id, "bad size");
+  }
   std::string raw(raw_size, '\0');
   const int decompressed = LZ4_decompress_safe(
       value.data() + block_start, raw.data(),

@@ -19,14 +19,17 @@ namespace parley::distributed {
 // tenth or more: byte 0x00 (never the first byte of a serialized
 // SessionState, whose first byte is a field tag), byte 'L', the serialized
 // size as a varint, then one LZ4 block. Anything else is the serialized
-// SessionState itself, as sessions stored by earlier releases are.
+// SessionState itself, as sessions stored by earlier releases are (and as
+// every session is stored without `compress`: releases before compression
+// cannot read compressed values).
 inline constexpr size_t kMinCompressedSessionBytes = 512;
 
-// The largest serialized session a value may claim to hold.
+// The largest serialized session that is compressed, and that a compressed
+// value may claim to hold.
 inline constexpr size_t kMaxSessionBytes = size_t{64} << 20;
 
 // The value that stores `state`.
-std::string EncodeSession(const v1::SessionState& state);
+std::string EncodeSession(const v1::SessionState& state, bool compress = true);
 
 // The session a value stores; DATA_LOSS (naming `session_id`) when it is
 // not one.

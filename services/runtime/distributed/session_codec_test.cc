@@ -60,6 +60,14 @@ TEST(SessionCodecTest, ASmallSessionIsStoredAsItsSerialization) {
 
 // Values written by earlier releases (plain serializations, however
 // long) still read.
+// Without compression (while servers of earlier releases still serve the
+// group) every session is stored as its serialization.
+TEST(SessionCodecTest, WithoutCompressionALongSessionIsItsSerialization) {
+  const v1::SessionState state = LongSession();
+  EXPECT_EQ(EncodeSession(state, /*compress=*/false),
+            state.SerializeAsString());
+}
+
 TEST(SessionCodecTest, AnEarlierReleasesValueReads) {
   const v1::SessionState state = LongSession();
   absl::StatusOr<v1::SessionState> back =
@@ -85,6 +93,8 @@ TEST(SessionCodecTest, DamagedValuesAreDataLoss) {
   for (const std::string& damaged :
        {value.substr(0, value.size() / 2), std::string("\0X123", 5),
         std::string("\0L", 2), std::string("\0L\xff\xff\xff\xff\x0f", 7),
+        // Claims 1 MiB from a few bytes: more than LZ4 can expand to.
+        std::string("\0L\x80\x80\x40\x1f\x00", 7),
         std::string("\xff\xff\xff", 3)}) {
     absl::StatusOr<v1::SessionState> read = DecodeSession(damaged, "v");
     EXPECT_EQ(read.status().code(), absl::StatusCode::kDataLoss)

@@ -201,7 +201,9 @@ class SessionEngine {
                                          bool* written = nullptr);
 
   // ChangeSession completed through `done` instead of blocking while the
-  // store answers (`written`, if set, must live until `done` runs).
+  // store answers (`written`, if set, must live until `done` runs). `change`
+  // may run on a thread of the store's, so it must not block (ChangeSession
+  // runs every step on the calling thread instead).
   template <typename Response, typename Prepare, typename Change>
   void ChangeSessionAsync(std::string session_id, Prepare prepare,
                           Change change, bool* written,

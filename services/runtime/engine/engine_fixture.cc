@@ -1,5 +1,6 @@
 #include "services/runtime/engine/engine_fixture.h"
 
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -135,8 +136,8 @@ void TestStore::Complete(std::function<void()> work) {
   if (!on_store_threads_) return work();
   absl::MutexLock lock(&threads_mu_);
   threads_.emplace_back([this, work = std::move(work)] {
+    ++store_thread_completions_;  // Before `work` may wake the test.
     work();
-    ++store_thread_completions_;
   });
 }
 
@@ -202,6 +203,7 @@ EngineTest::EngineTest()
               -> absl::StatusOr<absl::optional<std::vector<v1::NameValue>>> {
             const double key = id.Get(0).number_value();
             lookups_.push_back(absl::StrCat(level, ":", key));
+            lookup_threads_.push_back(std::this_thread::get_id());
             if (level == "Customer" && key == 1) {
               return std::vector<v1::NameValue>{Number("Age", 40),
                                                 Text("Tier", "Gold")};

@@ -145,8 +145,10 @@ class EngineTest : public ::testing::Test {
   int64_t now_millis_ = 1735689600000;  // 2025-01-01.
   TestStore store_;
   std::vector<v1::HistoryRecord> history_;
-  // Profile lookups made, as "level:audience ID".
+  // Profile lookups made, as "level:audience ID", and the threads that
+  // made them.
   std::vector<std::string> lookups_;
+  std::vector<std::thread::id> lookup_threads_;
   SessionEngine engine_;
 };
 

@@ -13,7 +13,6 @@
 #include "absl/types/optional.h"
 #include "services/runtime/engine/advisories.h"
 #include "services/runtime/engine/engine.h"
-#include "services/runtime/session/await.h"
 
 namespace parley::engine {
 namespace internal {
@@ -37,9 +36,14 @@ inline absl::Status CheckSessionId(absl::string_view session_id) {
 template <typename Response, typename Prepare, typename Change>
 class SessionEngine::SessionChange {
  public:
+  // With `blocking`, the store's blocking calls are used, so that every
+  // step runs on the calling thread (ChangeSession: a change that may block,
+  // e.g. on a profile lookup, must not run on a thread of the store's).
   SessionChange(SessionEngine* engine, std::string session_id, Prepare prepare,
-                Change change, bool* written, Completion<Response> done)
+                Change change, bool* written, Completion<Response> done,
+                bool blocking)
       : engine_(engine),
+        blocking_(blocking),
         session_id_(std::move(session_id)),
         prepare_(std::move(prepare)),
         change_(std::move(change)),
@@ -53,6 +57,9 @@ class SessionEngine::SessionChange {
   void Attempt() {
     ++attempt_;
     now_ = engine_->Now();
+    if (blocking_) {
+      return OnRead(engine_->store_->GetForUpdate(session_id_, now_, latest_));
+    }
     engine_->store_->GetForUpdateAsync(
         session_id_, now_, latest_,
         [this](absl::StatusOr<v1::SessionState> state) {
@@ -80,6 +87,9 @@ class SessionEngine::SessionChange {
         return Attempt();
       }
       return Finish(std::move(response_));
+    }
+    if (blocking_) {
+      return OnStored(engine_->store_->Update(std::move(live->state), now_));
     }
     engine_->store_->UpdateAsync(
         std::move(live->state), now_,
@@ -111,6 +121,7 @@ class SessionEngine::SessionChange {
   }
 
   SessionEngine* const engine_;
+  const bool blocking_;
   const std::string session_id_;
   Prepare prepare_;
   Change change_;
@@ -128,7 +139,7 @@ void SessionEngine::ChangeSessionAsync(std::string session_id, Prepare prepare,
                                        Completion<Response> done) {
   (new SessionChange<Response, Prepare, Change>(
        this, std::move(session_id), std::move(prepare), std::move(change),
-       written, std::move(done)))
+       written, std::move(done), /*blocking=*/false))
       ->Attempt();
 }
 
@@ -136,12 +147,14 @@ template <typename Response, typename Prepare, typename Change>
 absl::StatusOr<Response> SessionEngine::ChangeSession(
     const std::string& session_id, Prepare prepare, Change change,
     bool* written) {
-  return session::Await<absl::StatusOr<Response>>(
-      [&](Completion<Response> done) {
-        ChangeSessionAsync<Response>(session_id, std::move(prepare),
-                                     std::move(change), written,
-                                     std::move(done));
-      });
+  absl::StatusOr<Response> result = absl::UnknownError("not run");
+  // Finished before Attempt returns: every step runs on this thread.
+  (new SessionChange<Response, Prepare, Change>(
+       this, session_id, std::move(prepare), std::move(change), written,
+       [&result](absl::StatusOr<Response> done) { result = std::move(done); },
+       /*blocking=*/true))
+      ->Attempt();
+  return result;
 }
 
 }  // namespace parley::engine

@@ -1,5 +1,6 @@
 // SetAudience, GetProfile, SetDebug and GetVersion.
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -170,6 +171,28 @@ TEST_F(SessionCallsTest, SetAudienceLoadsTheProfileOnceAcrossRetries) {
   const v1::SessionState state = Stored("s1");
   EXPECT_THAT(state.segments(), ElementsAre("Gold"));
   EXPECT_EQ(state.profile(1).string_value(), "Silver");
+}
+
+// The blocking calls run every step on the calling thread, even over a
+// store that answers its asynchronous calls on threads of its own: a
+// profile lookup (which blocks on the cache tier) never runs on the store's
+// threads, which its answer may need.
+TEST_F(SessionCallsTest, SetAudienceLooksUpTheProfileOnTheCallingThread) {
+  Start("s1", 1);
+  store_.CompleteOnStoreThreads();
+  store_.RaceNextUpdates(1, [](v1::SessionState& state) {
+    *state.add_parameters() = Text("Device", "concurrent");
+  });
+  lookup_threads_.clear();
+  const v1::SetAudienceResponse switched =
+      SetAudience("Customer", {Number("CustomerID", 2)});
+  EXPECT_EQ(switched.status(), v1::SUCCESS);
+  EXPECT_EQ(store_.aborted_updates(), 1);
+  EXPECT_EQ(store_.store_thread_completions(), 0);
+  ASSERT_FALSE(lookup_threads_.empty());
+  for (const std::thread::id& thread : lookup_threads_) {
+    EXPECT_EQ(thread, std::this_thread::get_id());
+  }
 }
 
 TEST_F(SessionCallsTest, GetProfileListsProfileThenParameters) {

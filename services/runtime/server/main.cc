@@ -61,6 +61,11 @@ ABSL_FLAG(int, invalidation_linger_ms, 2,
           "DISTRIBUTED sessions: how long a session write's invalidation "
           "waits for others to share one broadcast (0: sent at once); other "
           "servers may read the older copy that much longer");
+ABSL_FLAG(bool, compress_sessions, true,
+          "DISTRIBUTED sessions: store sessions of 512 bytes or more "
+          "LZ4-compressed in the cache tier; turn off while servers of a "
+          "release without this flag still serve the group (they cannot "
+          "read compressed sessions)");
 ABSL_FLAG(int, local_max_sessions, 100000,
           "sessions kept in memory by a LOCAL-cache group's server");
 ABSL_FLAG(uint32_t, lease_ttl_seconds, 5,
@@ -118,6 +123,7 @@ Sessions MakeSessions(const v1::ServerGroup& group, const std::string& member,
   parley::distributed::DistributedSessionStoreOptions store_options;
   store_options.group = group.name();
   store_options.timeout = timeout;
+  store_options.compress = absl::GetFlag(FLAGS_compress_sessions);
   sessions.distributed =
       std::make_unique<parley::distributed::DistributedSessionStore>(
           cache, store_options, sessions.near_cache.get(),
