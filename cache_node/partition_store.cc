@@ -340,6 +340,38 @@ struct PartitionStore::Impl {
     return absl::OkStatus();
   }
 
+  // A partition a batch writes: its cached metadata, and the highest
+  // version and the contiguous version the batch leaves it with.
+  struct Touched {
+    CachedMeta* cached = nullptr;
+    uint64_t highest = 0;
+    uint64_t contiguous = 0;
+  };
+  using TouchedPartitions = absl::flat_hash_map<uint32_t, Touched>;
+
+  // `touched[partition]`, with the partition's metadata loaded (its stripe
+  // locked) the first time; `highest` and `contiguous` then start from the
+  // cached ones with `from_cache`, else from 0.
+  absl::StatusOr<Touched*> Touch(TouchedPartitions& touched, uint32_t partition,
+                                 bool from_cache)
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    auto [it, added] = touched.try_emplace(partition);
+    if (added) {
+      absl::StatusOr<CachedMeta*> cached =
+          LoadMetaLocked(StripeOf(partition), partition);
+      if (!cached.ok()) {
+        touched.erase(it);
+        return cached.status();
+      }
+      it->second.cached = *cached;
+      if (from_cache) {
+        it->second.highest = (*cached)->highest;
+        it->second.contiguous = (*cached)->meta.contiguous_version;
+      }
+    }
+    return &it->second;
+  }
+
   // The metadata of `partition`, from the cache or the database.
   absl::StatusOr<CachedMeta*> LoadMetaLocked(Stripe& stripe, uint32_t partition)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(stripe.mu) {
@@ -553,24 +585,15 @@ absl::Status PartitionStore::StorePrimaryWrites(
   if (absl::Status s = space.Reserve(bytes); !s.ok()) return s;
   Impl::StripeLocks locks(impl_.get(), stripe_mask);
 
-  // Each partition's cached metadata, highest version in this batch and
-  // new contiguous version.
-  struct Touched {
-    Impl::CachedMeta* cached = nullptr;
-    uint64_t highest = 0;
-    uint64_t contiguous = 0;
-  };
-  absl::flat_hash_map<uint32_t, Touched> touched;
+  // The batch's highest version per partition (the contiguous version is
+  // set below).
+  Impl::TouchedPartitions touched;
   rocksdb::WriteBatch batch;
   for (const v1::ReplicatedWrite* write : writes) {
-    auto [it, added] = touched.try_emplace(write->partition());
-    if (added) {
-      absl::StatusOr<Impl::CachedMeta*> cached = impl_->LoadMetaLocked(
-          impl_->StripeOf(write->partition()), write->partition());
-      if (!cached.ok()) return cached.status();
-      it->second.cached = *cached;
-    }
-    it->second.highest = std::max(it->second.highest, write->version());
+    absl::StatusOr<Impl::Touched*> partition =
+        impl_->Touch(touched, write->partition(), /*from_cache=*/false);
+    if (!partition.ok()) return partition.status();
+    (*partition)->highest = std::max((*partition)->highest, write->version());
     const EntryHeader header = impl_->HeaderOf(*write, /*replicated=*/false);
     batch.Put(
         EncodeDataKey(write->partition(), write->namespace_(), write->key()),
@@ -647,26 +670,9 @@ absl::StatusOr<int> PartitionStore::ApplyIfNewer(
   Impl::StripeLocks locks(impl_.get(), stripe_mask);
 
   // The partitions involved, with what this batch changes of them.
-  struct Touched {
-    Impl::CachedMeta* cached = nullptr;
-    uint64_t highest = 0;
-    uint64_t contiguous = 0;
-  };
-  absl::flat_hash_map<uint32_t, Touched> touched;
-  auto touch = [&](uint32_t partition) -> absl::StatusOr<Touched*> {
-    auto [it, added] = touched.try_emplace(partition);
-    if (added) {
-      absl::StatusOr<Impl::CachedMeta*> cached =
-          impl_->LoadMetaLocked(impl_->StripeOf(partition), partition);
-      if (!cached.ok()) {
-        touched.erase(it);
-        return cached.status();
-      }
-      it->second.cached = *cached;
-      it->second.highest = (*cached)->highest;
-      it->second.contiguous = (*cached)->meta.contiguous_version;
-    }
-    return &it->second;
+  Impl::TouchedPartitions touched;
+  auto touch = [&](uint32_t partition) {
+    return impl_->Touch(touched, partition, /*from_cache=*/true);
   };
 
   rocksdb::WriteBatch batch;
@@ -675,7 +681,7 @@ absl::StatusOr<int> PartitionStore::ApplyIfNewer(
   // (only needed with more than one write).
   absl::flat_hash_map<std::string, uint64_t> pending;
   for (const v1::ReplicatedWrite* write : writes) {
-    absl::StatusOr<Touched*> partition = touch(write->partition());
+    absl::StatusOr<Impl::Touched*> partition = touch(write->partition());
     if (!partition.ok()) return partition.status();
     std::string data_key =
         EncodeDataKey(write->partition(), write->namespace_(), write->key());
@@ -702,7 +708,7 @@ absl::StatusOr<int> PartitionStore::ApplyIfNewer(
     if (writes.size() > 1) pending[std::move(data_key)] = write->version();
   }
   for (const auto& [partition, version] : contiguous) {
-    absl::StatusOr<Touched*> touched_partition = touch(partition);
+    absl::StatusOr<Impl::Touched*> touched_partition = touch(partition);
     if (!touched_partition.ok()) return touched_partition.status();
     (*touched_partition)->contiguous =
         std::max((*touched_partition)->contiguous, version);
