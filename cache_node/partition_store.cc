@@ -372,6 +372,16 @@ struct PartitionStore::Impl {
     return &it->second;
   }
 
+  // Adds to `batch` the metadata of `partition`: `meta` with contiguous
+  // version `contiguous`, and version bound `bound`.
+  static void StageMeta(uint32_t partition, const PartitionMeta& meta,
+                        uint64_t contiguous, uint64_t bound,
+                        rocksdb::WriteBatch& batch) {
+    PartitionMeta staged = meta;
+    staged.contiguous_version = contiguous;
+    batch.Put(EncodeMetaKey(partition), EncodeMeta(staged, bound));
+  }
+
   // The metadata of `partition`, from the cache or the database.
   absl::StatusOr<CachedMeta*> LoadMetaLocked(Stripe& stripe, uint32_t partition)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(stripe.mu) {
@@ -614,9 +624,7 @@ absl::Status PartitionStore::StorePrimaryWrites(
     if (!impl_->bounds_known || bound != cached.bound ||
         (raised_or_dirty &&
          now - cached.persisted_ms >= kMetaPersistIntervalMs)) {
-      PartitionMeta meta = cached.meta;
-      meta.contiguous_version = change.contiguous;
-      batch.Put(EncodeMetaKey(partition), EncodeMeta(meta, bound));
+      Impl::StageMeta(partition, cached.meta, change.contiguous, bound, batch);
       persisted.push_back(partition);
     }
   }
@@ -727,9 +735,7 @@ absl::StatusOr<int> PartitionStore::ApplyIfNewer(
     if (bound != cached.bound ||
         ((raised || cached.dirty) &&
          now - cached.persisted_ms >= kMetaPersistIntervalMs)) {
-      PartitionMeta meta = cached.meta;
-      meta.contiguous_version = change.contiguous;
-      batch.Put(EncodeMetaKey(partition), EncodeMeta(meta, bound));
+      Impl::StageMeta(partition, cached.meta, change.contiguous, bound, batch);
       persisted.push_back(partition);
     }
   }
