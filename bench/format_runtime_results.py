@@ -3,9 +3,10 @@
 
 Each --round directory holds runtime_bench.jsonl (runtime_bench's JSON
 lines: ping, get_offers, get_offers_many_rules, get_offers_sticky,
-get_offers_half_load, get_offers_serial). Ratios are taken within each
-round, then their median over the rounds is compared with the target; the
-half-load p99 is the median of the rounds' p99. Prints the tables and writes them (markdown)
+get_offers_half_load, get_offers_fixed_load, get_offers_serial). Ratios are
+taken within each round, then their median over the rounds is compared with
+the target; the half-load p99 is the median of the rounds' p99. Prints the
+tables and writes them (markdown)
 with the machine facts and the command to --markdown. With --strict, exits
 1 when a target is missed.
 """
@@ -182,6 +183,12 @@ def main():
         [r["get_offers_half_load"]["p50_us"] for r in rounds
          if "get_offers_half_load" in r],
         None, False, micros, "reference")
+    add("get_offers_fixed_load p99",
+        [r["get_offers_fixed_load"]["p99_us"] for r in rounds
+         if "get_offers_fixed_load" in r],
+        None, False, micros,
+        "reference: open loop at a fixed offered load (the same in every "
+        "run), latency from when each call was due")
     add("get_offers_serial p50",
         [r["get_offers_serial"]["p50_us"] for r in rounds
          if "get_offers_serial" in r],

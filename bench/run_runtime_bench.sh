@@ -12,9 +12,10 @@
 #      channels built from deploy/demo/demo_channel.json (100 and 10,000
 #      treatment rules, the same ones matching), loads 2,000 profiles,
 #      starts 2,000 sessions per channel, then runs ping, get_offers,
-#      get_offers_many_rules, get_offers_sticky, get_offers_half_load and
-#      get_offers_serial (a warm-up, then a fixed time each; concurrency 32;
-#      half load is an open loop paced at half of get_offers' throughput;
+#      get_offers_many_rules, get_offers_sticky, get_offers_half_load,
+#      get_offers_fixed_load and get_offers_serial (a warm-up, then a fixed
+#      time each; concurrency 32; half load is an open loop paced at half of
+#      get_offers' throughput, fixed load one paced at --fixed_load calls/s;
 #      serial has one call in flight); then stops the cluster;
 #   3. with --profile SECONDS (default 8; 0: none) and perf installed, in
 #      the last round, records both runtime servers with perf (DWARF call
@@ -31,6 +32,7 @@
 # usage: bench/run_runtime_bench.sh [--duration SECONDS] [--warmup SECONDS]
 #          [--concurrency N] [--sessions N] [--customers N] [--rounds N]
 #          [--base_rules N] [--many_rules N] [--partitions N]
+#          [--fixed_load OPS_PER_SEC]
 #          [--profile SECONDS] [--results FILE] [--skip_build] [--strict]
 #          [--keep]
 set -euo pipefail
@@ -49,13 +51,14 @@ ROUNDS=3
 BASE_RULES=100
 MANY_RULES=10000
 PARTITIONS=256
+FIXED_LOAD=1000
 PROFILE=8
 RESULTS="${PARLEY_ROOT}/bench/results/runtime_latest.md"
 SKIP_BUILD=0
 STRICT=0
 KEEP=0
-MODES="ping,get_offers,get_offers_many_rules,get_offers_sticky,get_offers_half_load,get_offers_serial"
-MODE_COUNT=6
+MODES="ping,get_offers,get_offers_many_rules,get_offers_sticky,get_offers_half_load,get_offers_fixed_load,get_offers_serial"
+MODE_COUNT=7
 
 # shellcheck source=bench/options.sh
 source "${BENCH_DIR}/options.sh"
@@ -71,6 +74,7 @@ while (($# > 0)); do
     --base_rules) BASE_RULES=$2; shift 2 ;;
     --many_rules) MANY_RULES=$2; shift 2 ;;
     --partitions) PARTITIONS=$2; shift 2 ;;
+    --fixed_load) FIXED_LOAD=$2; shift 2 ;;
     --profile) PROFILE=$2; shift 2 ;;
     --results) RESULTS=$2; shift 2 ;;
     --skip_build) SKIP_BUILD=1; shift ;;
@@ -82,10 +86,11 @@ while (($# > 0)); do
 done
 require_whole_numbers "${DURATION}" "${WARMUP}" "${CONCURRENCY}" "${SESSIONS}" \
     "${CUSTOMERS}" "${ROUNDS}" "${BASE_RULES}" "${MANY_RULES}" \
-    "${PARTITIONS}" "${PROFILE}"
+    "${PARTITIONS}" "${PROFILE}" "${FIXED_LOAD}"
 ((DURATION > 0 && CONCURRENCY > 0 && SESSIONS >= CONCURRENCY &&
-  CUSTOMERS > 0 && ROUNDS > 0 && BASE_RULES > 0 && MANY_RULES > 0)) ||
-  die "--duration, --concurrency, --customers, --rounds and the rule counts must be positive, --sessions at least --concurrency"
+  CUSTOMERS > 0 && ROUNDS > 0 && BASE_RULES > 0 && MANY_RULES > 0 &&
+  FIXED_LOAD > 0)) ||
+  die "--duration, --concurrency, --customers, --rounds, --fixed_load and the rule counts must be positive, --sessions at least --concurrency"
 RESULTS_DIR=$(dirname "${RESULTS}")
 PROFILE_REPORT="${RESULTS_DIR}/runtime_profile.txt"
 
@@ -253,7 +258,8 @@ run_round() {
     --base_rules="${BASE_RULES}" --many_rules="${MANY_RULES}"
     --customers="${CUSTOMERS}" --sessions="${SESSIONS}"
     --concurrency="${CONCURRENCY}" --duration_seconds="${DURATION}"
-    --warmup_seconds="${WARMUP}" --server_pids="${server_pids}")
+    --warmup_seconds="${WARMUP}" --fixed_load_ops_per_sec="${FIXED_LOAD}"
+    --server_pids="${server_pids}")
   log "round ${round}/${ROUNDS}: runtime_bench setup, then ${MODE_COUNT} modes of ${WARMUP} s warm-up + ${DURATION} s"
   timeout $((MODE_COUNT * (DURATION + WARMUP) + 400)) \
     "${WORK}/bin/runtime_bench" "${BENCH_ARGS[@]}" --modes="${MODES}" \
@@ -305,7 +311,7 @@ report_args=(
   --fact "build=bazel -c opt"
   --fact "rounds=${ROUNDS} (each: fresh cluster, setup, ${MODE_COUNT} modes of ${WARMUP} s warm-up + ${DURATION} s)"
   --fact "cluster=1 coordinator (${PARTITIONS} partitions) + 3 cache nodes (replication factor 3, write quorum 2) + 2 runtime servers (group 'bench', DISTRIBUTED sessions, 64 worker threads), all on 127.0.0.1"
-  --fact "load=${SESSIONS} live sessions per channel over ${CUSTOMERS} profiles; concurrency ${CONCURRENCY}; channels of ${BASE_RULES} and ${MANY_RULES} treatment rules"
+  --fact "load=${SESSIONS} live sessions per channel over ${CUSTOMERS} profiles; concurrency ${CONCURRENCY}; fixed load ${FIXED_LOAD} calls/s; channels of ${BASE_RULES} and ${MANY_RULES} treatment rules"
 )
 if ((PROFILE > 0)) && [[ -s "${PROFILE_REPORT}" ]]; then
   report_args+=(--fact "profile=${PROFILE_REPORT#"${PARLEY_ROOT}/"} (perf, both runtime servers, ${PROFILE} s each of get_offers and get_offers_half_load, last round)")

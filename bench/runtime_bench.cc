@@ -21,6 +21,9 @@
 //                          it started on (a reference: near-cache hits)
 //   get_offers_half_load   base channel, random server, open loop paced at
 //                          --half_load_fraction of get_offers' throughput
+//   get_offers_fixed_load  base channel, random server, open loop paced at
+//                          --fixed_load_ops_per_sec (a reference: latency at
+//                          a load that does not depend on the run)
 //   get_offers_serial      base channel, random server, one call in flight
 //                          (a reference: latency without queueing)
 // Every in-flight slot owns its own sessions, so no two calls of the
@@ -93,21 +96,23 @@ ABSL_FLAG(int, sessions, 2000,
           "live sessions per channel, started before the modes run");
 ABSL_FLAG(std::string, modes,
           "ping,get_offers,get_offers_many_rules,get_offers_sticky,"
-          "get_offers_half_load,get_offers_serial",
+          "get_offers_half_load,get_offers_fixed_load,get_offers_serial",
           "comma-separated modes, run in the order given: ping, get_offers, "
           "get_offers_many_rules, get_offers_sticky, get_offers_half_load, "
-          "get_offers_serial");
+          "get_offers_fixed_load, get_offers_serial");
 ABSL_FLAG(double, duration_seconds, 10, "measured time of each mode");
 ABSL_FLAG(double, warmup_seconds, 2,
           "unmeasured load before each mode's measured time");
 ABSL_FLAG(int, concurrency, 32,
-          "operations kept in flight (get_offers_half_load: at most)");
+          "operations kept in flight (the open-loop modes: at most)");
 ABSL_FLAG(double, half_load_fraction, 0.5,
           "get_offers_half_load's offered load as a fraction of get_offers' "
           "throughput in this run");
 ABSL_FLAG(double, half_load_ops_per_sec, 0,
           "get_offers_half_load's offered load; 0: --half_load_fraction of "
           "get_offers' throughput (which must then run before it)");
+ABSL_FLAG(double, fixed_load_ops_per_sec, 1000,
+          "get_offers_fixed_load's offered load");
 ABSL_FLAG(int, number_requested, 2, "offers each GetOffers asks for");
 ABSL_FLAG(int, expect_nodes, 3,
           "wait until the partition table names this many cache nodes, each "
@@ -312,6 +317,7 @@ const std::vector<std::string>& KnownModes() {
                                    "get_offers_many_rules",
                                    "get_offers_sticky",
                                    "get_offers_half_load",
+                                   "get_offers_fixed_load",
                                    "get_offers_serial"};
   return *modes;
 }
@@ -331,11 +337,13 @@ int Main() {
       absl::Seconds(absl::GetFlag(FLAGS_ready_timeout_seconds));
   if (concurrency <= 0 || customers <= 0 || session_count < concurrency ||
       absl::GetFlag(FLAGS_duration_seconds) <= 0 ||
-      absl::GetFlag(FLAGS_number_requested) <= 0) {
+      absl::GetFlag(FLAGS_number_requested) <= 0 ||
+      absl::GetFlag(FLAGS_fixed_load_ops_per_sec) <= 0) {
     std::fprintf(stderr,
                  "runtime_bench: --concurrency, --customers, "
-                 "--duration_seconds and --number_requested must be "
-                 "positive, and --sessions at least --concurrency\n");
+                 "--duration_seconds, --number_requested and "
+                 "--fixed_load_ops_per_sec must be positive, and --sessions "
+                 "at least --concurrency\n");
     return 2;
   }
   std::vector<std::string> modes =
@@ -491,6 +499,11 @@ int Main() {
         return 2;
       }
       pacer = pacers.emplace_back(std::make_unique<Pacer>(rate)).get();
+    } else if (mode == "get_offers_fixed_load") {
+      pacer = pacers
+                  .emplace_back(std::make_unique<Pacer>(
+                      absl::GetFlag(FLAGS_fixed_load_ops_per_sec)))
+                  .get();
     }
     const bool is_ping = mode == "ping";
     const int in_flight = mode == "get_offers_serial" ? 1 : concurrency;
