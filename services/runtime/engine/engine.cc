@@ -11,7 +11,6 @@
 #include "services/runtime/engine/profile_apply.h"
 #include "services/runtime/engine/segmenter.h"
 #include "services/runtime/engine/visitor_values.h"
-#include "services/runtime/session/parameters.h"
 
 namespace parley::engine {
 
@@ -93,7 +92,7 @@ absl::StatusOr<v1::StartSessionResponse> SessionEngine::StartSession(
 
   std::vector<v1::NameValue> transient;
   const absl::Status applied =
-      session::ApplyParameters(state, request.parameters(), &transient);
+      ApplyChannelParameters(channel, state, request.parameters(), &transient);
   if (!applied.ok()) {
     AddAdvisory(response, v1::INVALID_PARAMETER, v1::ERROR, "invalid parameter",
                 applied.message());

@@ -9,10 +9,13 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "proto/parley/v1/history.pb.h"
 #include "proto/parley/v1/runtime.pb.h"
+#include "proto/parley/v1/session_state.pb.h"
 #include "services/common/testing/status_matchers.h"
+#include "services/runtime/channel/channel.h"
 #include "services/runtime/engine/engine_fixture.h"
 
 namespace parley::engine {
@@ -25,6 +28,7 @@ using ::parley::engine::testing::Names;
 using ::parley::engine::testing::Number;
 using ::parley::engine::testing::Text;
 using ::parley::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::Eq;
 using ::testing::HasSubstr;
@@ -235,6 +239,108 @@ TEST_F(EngineTest, ResegmentAfterParameterChangeMovesTheVisitor) {
             v1::SUCCESS);
   EXPECT_THAT(Names(Offers("s1").offer_list()),
               IsEmpty());  // Basic shown twice.
+}
+
+// The test channel with a second Customer flowchart, Devices (Device
+// 'mobile' -> Mobile, which gets Young in Hero), and events re-running only
+// Devices (DeviceChanged) or only Main (TierChanged).
+std::shared_ptr<const channel::CompiledChannel> TwoFlowchartChannel() {
+  v1::InteractiveChannel proto = testing::ChannelProto("Basic");
+  const auto parse = [](const std::string& json,
+                        google::protobuf::Message* message) {
+    const auto parsed =
+        google::protobuf::util::JsonStringToMessage(json, message);
+    EXPECT_TRUE(parsed.ok()) << parsed.ToString();
+  };
+  proto.add_segments()->set_name("Mobile");
+  parse(R"json({"name": "Devices", "audienceLevel": "Customer",
+                "startBox": "ByDevice", "boxes": [
+                  {"name": "ByDevice", "decision": {"branches": [
+                    {"condition": "Device = 'mobile'",
+                     "nextBox": "PopMobile"}]}},
+                  {"name": "PopMobile",
+                   "populateSegments": {"segments": ["Mobile"]}}]})json",
+        proto.add_flowcharts());
+  parse(R"json({"name": "Mobile app", "segment": "Mobile", "zone": "Hero",
+                "offer": "Young", "marketingScore": 90})json",
+        proto.add_treatment_rules());
+  parse(R"json({"name": "DeviceChanged", "actions": [
+                  {"resegment": {"flowcharts": ["Devices"]}}]})json",
+        proto.add_events());
+  parse(R"json({"name": "TierChanged", "actions": [
+                  {"resegment": {"flowcharts": ["Main"]}}]})json",
+        proto.add_events());
+  auto compiled = channel::CompileChannel(proto);
+  EXPECT_TRUE(compiled.ok()) << compiled.status();
+  return compiled.ok() ? *compiled : nullptr;
+}
+
+TEST_F(EngineTest, ResegmentingNamedFlowchartsKeepsTheOtherFlowchartsSegments) {
+  engine_.SetChannel("Web", TwoFlowchartChannel(), 2);
+  Start("s1", 1);  // Gold, from Main; Devices assigns nothing.
+  EXPECT_THAT(Stored("s1").segments(), ElementsAre("Gold"));
+
+  EXPECT_EQ(Post("s1", "DeviceChanged", {Text("Device", "mobile")}).status(),
+            v1::SUCCESS);
+  v1::SessionState stored = Stored("s1");
+  EXPECT_THAT(stored.segments(), ElementsAre("Gold", "Mobile"));
+  ASSERT_EQ(stored.flowchart_segments_size(), 2);
+  EXPECT_EQ(stored.flowchart_segments(0).flowchart(), "Main");
+  EXPECT_THAT(stored.flowchart_segments(0).segments(), ElementsAre("Gold"));
+  EXPECT_EQ(stored.flowchart_segments(1).flowchart(), "Devices");
+  EXPECT_THAT(stored.flowchart_segments(1).segments(), ElementsAre("Mobile"));
+  EXPECT_THAT(Names(Offers("s1").offer_list()),
+              ElementsAre("Young", "GoldCard", "Basic"));
+
+  // Main runs again; Devices, not run, keeps Mobile though Device changed.
+  EXPECT_EQ(Post("s1", "TierChanged", {Text("Device", "web")}).status(),
+            v1::SUCCESS);
+  EXPECT_THAT(Stored("s1").segments(), ElementsAre("Gold", "Mobile"));
+  // Every flowchart runs again.
+  EXPECT_EQ(Post("s1", "Resegment").status(), v1::SUCCESS);
+  EXPECT_THAT(Stored("s1").segments(), ElementsAre("Gold"));
+}
+
+TEST_F(EngineTest, ResegmentingNamedFlowchartsRunsAllWithoutARecord) {
+  engine_.SetChannel("Web", TwoFlowchartChannel(), 2);
+  Start("s1", 1);
+  // As a session written before flowcharts' segments were recorded: it
+  // cannot tell which flowchart assigned Regular.
+  v1::SessionState legacy = Stored("s1");
+  legacy.clear_flowchart_segments();
+  legacy.clear_segments();
+  legacy.add_segments("Regular");
+  ASSERT_TRUE(store_.Update(legacy, absl::FromUnixMillis(now_millis_)).ok());
+
+  EXPECT_EQ(Post("s1", "DeviceChanged", {Text("Device", "mobile")}).status(),
+            v1::SUCCESS);
+  const v1::SessionState stored = Stored("s1");
+  EXPECT_THAT(stored.segments(), ElementsAre("Gold", "Mobile"));
+  EXPECT_EQ(stored.flowchart_segments_size(), 2);
+}
+
+TEST_F(EngineTest, AParameterOfTheWrongTypeIsRejected) {
+  Start("s1", 2);
+  const int writes_before = store_.successful_updates();
+  const v1::GetOffersResponse offers =
+      Offers("s1", "HomeHero", {Number("device", 5)});
+  EXPECT_EQ(offers.status(), v1::ERROR);
+  EXPECT_EQ(FirstAdvisory(offers), v1::INVALID_PARAMETER);
+  EXPECT_THAT(offers.advisory_messages(0).detail(),
+              AllOf(HasSubstr("device"), HasSubstr("STRING"),
+                    HasSubstr("NUMBER")));
+  EXPECT_THAT(offers.offer_list().offers(), IsEmpty());
+  const v1::PostEventResponse event =
+      Post("s1", "Resegment", {Number("Device", 5)});
+  EXPECT_EQ(FirstAdvisory(event), v1::INVALID_PARAMETER);
+  EXPECT_EQ(store_.successful_updates(), writes_before);
+  EXPECT_THAT(Stored("s1").parameters(), IsEmpty());
+
+  // Of the declared type, or not declared at all: applied.
+  EXPECT_EQ(Offers("s1", "HomeHero", {Text("Device", "vip"), Number("Age", 3)})
+                .status(),
+            v1::SUCCESS);
+  EXPECT_EQ(Stored("s1").parameters_size(), 2);
 }
 
 TEST_F(EngineTest, DeploymentSwitchAppliesToNewCalls) {

@@ -8,8 +8,8 @@
 #include "services/runtime/engine/engine.h"
 #include "services/runtime/engine/engine_internal.h"
 #include "services/runtime/engine/offer_chooser.h"
+#include "services/runtime/engine/visitor_values.h"
 #include "services/runtime/session/await.h"
-#include "services/runtime/session/parameters.h"
 
 namespace parley::engine {
 
@@ -44,8 +44,8 @@ void SessionEngine::GetOffersAsync(const v1::GetOffersRequest& request,
           return false;
         }
         std::vector<v1::NameValue> transient;
-        const absl::Status applied = session::ApplyParameters(
-            live.state, request.parameters(), &transient);
+        const absl::Status applied = ApplyChannelParameters(
+            channel, live.state, request.parameters(), &transient);
         if (!applied.ok()) {
           AddAdvisory(response, v1::INVALID_PARAMETER, v1::ERROR,
                       "invalid parameter", applied.message());

@@ -10,8 +10,8 @@
 #include "services/runtime/engine/engine_internal.h"
 #include "services/runtime/engine/offer_chooser.h"
 #include "services/runtime/engine/offer_filter.h"
+#include "services/runtime/engine/visitor_values.h"
 #include "services/runtime/session/await.h"
-#include "services/runtime/session/parameters.h"
 
 namespace parley::engine {
 namespace {
@@ -76,8 +76,8 @@ void SessionEngine::GetOffersForMultipleInteractionPointsAsync(
         std::vector<int> ips;
         if (!ResolveRequests(channel, request, response, ips)) return false;
         std::vector<v1::NameValue> transient;
-        const absl::Status applied = session::ApplyParameters(
-            live.state, request.parameters(), &transient);
+        const absl::Status applied = ApplyChannelParameters(
+            channel, live.state, request.parameters(), &transient);
         if (!applied.ok()) {
           AddAdvisory(response, v1::INVALID_PARAMETER, v1::ERROR,
                       "invalid parameter", applied.message());

@@ -13,7 +13,6 @@
 #include "services/runtime/engine/engine_internal.h"
 #include "services/runtime/engine/segmenter.h"
 #include "services/runtime/engine/visitor_values.h"
-#include "services/runtime/session/parameters.h"
 
 namespace parley::engine {
 namespace {
@@ -111,8 +110,8 @@ absl::StatusOr<v1::PostEventResponse> SessionEngine::PostEvent(
             }
 
             std::vector<v1::NameValue> transient;
-            const absl::Status applied = session::ApplyParameters(
-                state, request.parameters(), &transient);
+            const absl::Status applied = ApplyChannelParameters(
+                channel, state, request.parameters(), &transient);
             if (!applied.ok()) {
               AddAdvisory(response, v1::INVALID_PARAMETER, v1::ERROR,
                           "invalid parameter", applied.message());

@@ -14,7 +14,6 @@
 #include "services/runtime/engine/profile_apply.h"
 #include "services/runtime/engine/segmenter.h"
 #include "services/runtime/engine/visitor_values.h"
-#include "services/runtime/session/parameters.h"
 
 namespace parley::engine {
 namespace {
@@ -60,8 +59,8 @@ absl::StatusOr<v1::SetAudienceResponse> SessionEngine::SetAudience(
         }
         v1::SessionState& state = live.state;
         std::vector<v1::NameValue> transient;
-        const absl::Status applied =
-            session::ApplyParameters(state, request.parameters(), &transient);
+        const absl::Status applied = ApplyChannelParameters(
+            channel, state, request.parameters(), &transient);
         if (!applied.ok()) {
           AddAdvisory(response, v1::INVALID_PARAMETER, v1::ERROR,
                       "invalid parameter", applied.message());

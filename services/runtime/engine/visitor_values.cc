@@ -5,8 +5,10 @@
 #include <cmath>
 #include <cstdint>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/runtime/session/parameters.h"
 
 namespace parley::engine {
 namespace {
@@ -52,6 +54,30 @@ void SetTimestampMillis(int64_t unix_millis,
   }
   timestamp->set_seconds(seconds);
   timestamp->set_nanos(static_cast<int32_t>(millis * 1000000));
+}
+
+absl::Status ApplyChannelParameters(
+    const channel::CompiledChannel& channel, v1::SessionState& state,
+    const google::protobuf::RepeatedPtrField<v1::NameValue>& parameters,
+    std::vector<v1::NameValue>* transient_out) {
+  for (int i = 0; i < parameters.size(); ++i) {
+    const v1::NameValue& parameter = parameters[i];
+    const Type sent = NameValueType(parameter);
+    if (sent == Type::kNull) continue;  // ApplyParameters rejects it.
+    for (const channel::CompiledField& declared :
+         channel.session_parameters()) {
+      if (!absl::EqualsIgnoreCase(declared.name, parameter.name())) continue;
+      if (declared.type != sent) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "parameters[", i, "] (", parameter.name(), "): channel '",
+            channel.name(), "' declares session parameter '", declared.name,
+            "' as ", TypeName(declared.type), ", but a ", TypeName(sent),
+            " was sent"));
+      }
+      break;
+    }
+  }
+  return session::ApplyParameters(state, parameters, transient_out);
 }
 
 Value ToValue(const v1::NameValue& value) {

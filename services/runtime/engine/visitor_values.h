@@ -5,10 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "google/protobuf/repeated_ptr_field.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "proto/parley/v1/runtime.pb.h"
 #include "proto/parley/v1/session_state.pb.h"
+#include "services/runtime/channel/compiled_channel.h"
 #include "services/runtime/expression/bindings.h"
 #include "services/runtime/expression/schema.h"
 #include "services/runtime/expression/value.h"
@@ -24,6 +26,16 @@ void SetTimestampMillis(int64_t unix_millis,
 
 // The expression type of a NameValue's value; kNull when unset.
 expression::Type NameValueType(const v1::NameValue& value);
+
+// Applies a call's `parameters` to the session as session::ApplyParameters
+// does, after checking that each one naming a session parameter the
+// channel declares (ignoring case) carries a value of the declared type.
+// InvalidArgument naming the parameter and both types otherwise, with the
+// session unchanged.
+absl::Status ApplyChannelParameters(
+    const channel::CompiledChannel& channel, v1::SessionState& state,
+    const google::protobuf::RepeatedPtrField<v1::NameValue>& parameters,
+    std::vector<v1::NameValue>* transient_out);
 
 // A NameValue's value as an expression value (NULL when unset). A STRING
 // refers to `value`'s text, which must outlive it.
