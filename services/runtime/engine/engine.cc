@@ -98,12 +98,8 @@ absl::StatusOr<v1::StartSessionResponse> SessionEngine::StartSession(
                 applied.message());
     return response;
   }
-  const absl::Status segmented =
-      Resegment(channel, level_index, {}, transient, now_millis, state);
-  if (!segmented.ok()) {
-    AddAdvisory(response, v1::SEGMENTATION_RUN_FAILED, v1::WARNING,
-                "segmentation failed", segmented.message());
-  }
+  SegmentForCall(channel, level_index, {}, transient, now_millis, state,
+                 response);
   const absl::StatusOr<uint64_t> created =
       store_->Create(std::move(state), /*replace_existing=*/true, now);
   if (!created.ok()) return created.status();

@@ -326,9 +326,9 @@ TEST_F(EngineTest, AParameterOfTheWrongTypeIsRejected) {
       Offers("s1", "HomeHero", {Number("device", 5)});
   EXPECT_EQ(offers.status(), v1::ERROR);
   EXPECT_EQ(FirstAdvisory(offers), v1::INVALID_PARAMETER);
-  EXPECT_THAT(offers.advisory_messages(0).detail(),
-              AllOf(HasSubstr("device"), HasSubstr("STRING"),
-                    HasSubstr("NUMBER")));
+  EXPECT_THAT(
+      offers.advisory_messages(0).detail(),
+      AllOf(HasSubstr("device"), HasSubstr("STRING"), HasSubstr("NUMBER")));
   EXPECT_THAT(offers.offer_list().offers(), IsEmpty());
   const v1::PostEventResponse event =
       Post("s1", "Resegment", {Number("Device", 5)});
@@ -341,6 +341,52 @@ TEST_F(EngineTest, AParameterOfTheWrongTypeIsRejected) {
                 .status(),
             v1::SUCCESS);
   EXPECT_EQ(Stored("s1").parameters_size(), 2);
+}
+
+TEST_F(EngineTest, UACIIgnoreSuppressionRulesServesSuppressedOffers) {
+  Start("s1", 2);
+  EXPECT_THAT(Names(Offers("s1").offer_list()), ElementsAre("Basic"));
+  EXPECT_THAT(Names(Offers("s1").offer_list()), ElementsAre("Basic"));
+  EXPECT_THAT(Names(Offers("s1").offer_list()), IsEmpty());  // At its max.
+  EXPECT_THAT(Names(Offers("s1", "HomeHero",
+                           {Text("UACIIgnoreSuppressionRules", "1", true)})
+                        .offer_list()),
+              ElementsAre("Basic"));
+  // Transient: the next call is suppressed again.
+  EXPECT_THAT(Names(Offers("s1").offer_list()), IsEmpty());
+  // Persistent, as a number, until set otherwise.
+  v1::NameValue ignore = Number("uaciignoresuppressionrules", 1);
+  EXPECT_THAT(Names(Offers("s1", "HomeHero", {ignore}).offer_list()),
+              ElementsAre("Basic"));
+  EXPECT_THAT(Names(Offers("s1").offer_list()), ElementsAre("Basic"));
+  EXPECT_THAT(
+      Names(Offers("s1", "HomeHero", {Number("UACIIgnoreSuppressionRules", 0)})
+                .offer_list()),
+      IsEmpty());
+}
+
+TEST_F(EngineTest, UACIExecuteFlowchartByNameRunsOnlyTheNamedFlowcharts) {
+  engine_.SetChannel("Web", TwoFlowchartChannel(), 2);
+  Start("s1", 2);  // Regular, from Main.
+  // Device 'vip' would move the visitor to Gold, but only Devices runs.
+  EXPECT_EQ(Post("s1", "Resegment",
+                 {Text("Device", "vip"),
+                  Text("UACIExecuteFlowchartByName", " devices ", true)})
+                .status(),
+            v1::SUCCESS);
+  EXPECT_THAT(Stored("s1").segments(), ElementsAre("Regular"));
+
+  const v1::PostEventResponse unknown =
+      Post("s1", "Resegment",
+           {Text("UACIExecuteFlowchartByName", "Nope|Devices", true)});
+  EXPECT_EQ(unknown.status(), v1::WARNING);
+  EXPECT_EQ(FirstAdvisory(unknown), v1::INVALID_PARAMETER);
+  EXPECT_EQ(unknown.advisory_messages(0).detail(), "Nope");
+  EXPECT_THAT(Stored("s1").segments(), ElementsAre("Regular"));
+
+  // Without it, the event's own list (every flowchart) runs.
+  EXPECT_EQ(Post("s1", "Resegment").status(), v1::SUCCESS);
+  EXPECT_THAT(Stored("s1").segments(), ElementsAre("Gold"));
 }
 
 TEST_F(EngineTest, DeploymentSwitchAppliesToNewCalls) {

@@ -7,6 +7,7 @@
 #include "absl/hash/hash.h"
 #include "services/runtime/engine/engine.h"
 #include "services/runtime/engine/offer_output.h"
+#include "services/runtime/engine/reserved_parameters.h"
 #include "services/runtime/engine/visitor_values.h"
 
 namespace parley::engine::internal {
@@ -19,7 +20,8 @@ OfferChooser::OfferChooser(const channel::CompiledChannel& channel,
       state_(state),
       transient_(transient),
       now_millis_(now_millis),
-      offer_states_(channel.offers().size()) {
+      offer_states_(channel.offers().size()),
+      ignore_suppression_(IgnoresSuppression(state, transient)) {
   for (const std::string& name : state.segments()) {
     const int segment = channel.FindSegment(name);
     if (segment >= 0) segments_.push_back(segment);
@@ -69,6 +71,7 @@ absl::Status OfferChooser::Choose(int ip_index, uint32_t requested,
     input.bindings = &*bindings_;
     input.offer_states = offer_states_;
     input.excluded_offers = excluded;
+    input.ignore_suppression = ignore_suppression_;
     input.tie_break_seed = absl::Hash<std::pair<std::string, uint64_t>>()(
         {state_.session_id(), state_.sequence()});
     if (absl::Status s =

@@ -54,6 +54,8 @@ class OfferChooser {
   std::vector<int> segments_;
   // Per offer index.
   std::vector<arbiter::OfferState> offer_states_;
+  // UACIIgnoreSuppressionRules is set.
+  const bool ignore_suppression_;
   // Rule bindings, filled on first use.
   absl::optional<expression::Bindings> bindings_;
   arbiter::ArbiterScratch scratch_;

@@ -142,13 +142,8 @@ absl::StatusOr<v1::PostEventResponse> SessionEngine::PostEvent(
                   const std::vector<int> flowcharts =
                       FlowchartsFor(channel, action, level);
                   if (!action.flowcharts.empty() && flowcharts.empty()) break;
-                  const absl::Status segmented = Resegment(
-                      channel, level, flowcharts, transient, now_millis, state);
-                  if (!segmented.ok()) {
-                    AddAdvisory(response, v1::SEGMENTATION_RUN_FAILED,
-                                v1::WARNING, "segmentation failed",
-                                segmented.message());
-                  }
+                  SegmentForCall(channel, level, flowcharts, transient,
+                                 now_millis, state, response);
                   break;
                 }
                 case Kind::kLogContact:

@@ -40,9 +40,10 @@ absl::Status Resegment(const channel::CompiledChannel& channel,
     state.set_segmentation_status(v1::SEGMENTATION_DONE);
     return absl::OkStatus();
   }
-  // Without a record of whose segments the session holds (written before
-  // they were recorded, or never segmented successfully): run them all.
-  if (flowcharts.empty() || state.flowchart_segments().empty()) {
+  // Segments without a record of whose they are (a session written before
+  // they were recorded): run every flowchart rather than lose any.
+  if (flowcharts.empty() ||
+      (state.flowchart_segments().empty() && !state.segments().empty())) {
     flowcharts = level.flowcharts;
   }
   // Every flowchart of the level lays out the shared slots the same way.

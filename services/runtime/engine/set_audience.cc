@@ -81,13 +81,8 @@ absl::StatusOr<v1::SetAudienceResponse> SessionEngine::SetAudience(
         *state.mutable_audience_id() = std::move(audience_id);
         state.set_deployment_version(live.channel.version);
 
-        const absl::Status segmented =
-            Resegment(channel, level_index, {}, transient,
-                      absl::ToUnixMillis(now), state);
-        if (!segmented.ok()) {
-          AddAdvisory(response, v1::SEGMENTATION_RUN_FAILED, v1::WARNING,
-                      "segmentation failed", segmented.message());
-        }
+        SegmentForCall(channel, level_index, {}, transient,
+                       absl::ToUnixMillis(now), state, response);
         return true;
       });
 }
