@@ -7,6 +7,7 @@
 #include "absl/time/time.h"
 #include "services/runtime/engine/advisories.h"
 #include "services/runtime/engine/audience_id.h"
+#include "services/runtime/engine/debug_log.h"
 #include "services/runtime/engine/engine_internal.h"
 #include "services/runtime/engine/profile_apply.h"
 #include "services/runtime/engine/segmenter.h"
@@ -100,9 +101,13 @@ absl::StatusOr<v1::StartSessionResponse> SessionEngine::StartSession(
   }
   SegmentForCall(channel, level_index, {}, transient, now_millis, state,
                  response);
+  v1::SessionState debug_state;
+  if (state.debug()) *debug_state.mutable_segments() = state.segments();
   const absl::StatusOr<uint64_t> created =
       store_->Create(std::move(state), /*replace_existing=*/true, now);
   if (!created.ok()) return created.status();
+  if (request.debug())
+    LogDebugCall(request.session_id(), debug_state, response);
   return response;
 }
 

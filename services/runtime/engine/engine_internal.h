@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
 #include "services/runtime/engine/advisories.h"
+#include "services/runtime/engine/debug_log.h"
 #include "services/runtime/engine/engine.h"
 
 namespace parley::engine {
@@ -81,6 +82,13 @@ class SessionEngine::SessionChange {
     if (!live.has_value()) return Finish(std::move(response_));
     const absl::StatusOr<bool> write = change_(*live, response_, now_);
     if (!write.ok()) return Finish(write.status());
+    // Only a debug session pays for the copy.
+    if (live->state.debug()) {
+      debug_state_.emplace();
+      *debug_state_->mutable_segments() = live->state.segments();
+    } else {
+      debug_state_.reset();
+    }
     if (!*write) {
       if (!latest_ && response_.status() == v1::ERROR) {
         latest_ = true;
@@ -115,6 +123,9 @@ class SessionEngine::SessionChange {
   }
 
   void Finish(absl::StatusOr<Response> result) {
+    if (debug_state_.has_value() && result.ok()) {
+      LogDebugCall(session_id_, *debug_state_, *result);
+    }
     Completion<Response> done = std::move(done_);
     delete this;
     done(std::move(result));
@@ -131,6 +142,8 @@ class SessionEngine::SessionChange {
   bool latest_ = false;
   absl::Time now_;
   Response response_;
+  // Set while the changed session has its debug flag: what the log shows.
+  absl::optional<v1::SessionState> debug_state_;
 };
 
 template <typename Response, typename Prepare, typename Change>

@@ -1,4 +1,6 @@
 // SetAudience, GetProfile, SetDebug and GetVersion.
+#include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -10,6 +12,8 @@
 #include "services/common/version.h"
 #include "services/runtime/engine/engine.h"
 #include "services/runtime/engine/engine_fixture.h"
+#include "spdlog/sinks/ostream_sink.h"
+#include "spdlog/spdlog.h"
 
 namespace parley::engine {
 namespace {
@@ -20,7 +24,9 @@ using ::parley::engine::testing::Names;
 using ::parley::engine::testing::Number;
 using ::parley::engine::testing::Text;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 class SessionCallsTest : public EngineTest {
  protected:
@@ -210,6 +216,54 @@ TEST_F(SessionCallsTest, GetProfileListsProfileThenParameters) {
   EXPECT_EQ(missing.status(), v1::ERROR);
   EXPECT_EQ(FirstAdvisory(missing), v1::INVALID_SESSION_ID);
   EXPECT_THAT(missing.profile(), IsEmpty());
+}
+
+// Routes the default logger to a string for the test's life.
+class CapturedLog {
+ public:
+  CapturedLog()
+      : previous_(spdlog::default_logger()),
+        logger_(std::make_shared<spdlog::logger>(
+            "captured",
+            std::make_shared<spdlog::sinks::ostream_sink_mt>(stream_))) {
+    spdlog::set_default_logger(logger_);
+  }
+  ~CapturedLog() { spdlog::set_default_logger(previous_); }
+  std::string Text() {
+    logger_->flush();
+    return stream_.str();
+  }
+
+ private:
+  std::ostringstream stream_;
+  std::shared_ptr<spdlog::logger> previous_;
+  std::shared_ptr<spdlog::logger> logger_;
+};
+
+TEST_F(SessionCallsTest, ADebugSessionLogsEachCall) {
+  CapturedLog log;
+  Start("quiet", 1);
+  Offers("quiet");
+  EXPECT_EQ(log.Text(), "");
+
+  Start("s1", 1);
+  v1::SetDebugRequest request;
+  request.set_session_id("s1");
+  request.set_debug(true);
+  ASSERT_TRUE(engine_.SetDebug(request).ok());
+  Offers("s1");
+  const std::string text = log.Text();
+  EXPECT_THAT(text, HasSubstr("debug session 's1': SetDebugResponse"));
+  EXPECT_THAT(text, HasSubstr("debug session 's1': GetOffersResponse "
+                              "segments=[Gold]"));
+  EXPECT_THAT(text, HasSubstr("GoldCard"));
+  EXPECT_THAT(text, Not(HasSubstr("quiet")));
+
+  request.set_debug(false);
+  ASSERT_TRUE(engine_.SetDebug(request).ok());
+  const size_t before = log.Text().size();
+  Offers("s1");
+  EXPECT_EQ(log.Text().size(), before);
 }
 
 TEST_F(SessionCallsTest, SetDebugFlagsTheSession) {
