@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import unittest
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import parley_testing  # noqa: E402
@@ -57,7 +58,10 @@ class RuntimeDemoTest(unittest.TestCase):
         cls.setup("group")
         cls.runtimes = [
             cls.start(RUNTIME, [f"--member_id=runtime-{i}", "--group=default",
-                                f"--coordinator={cls.coordinator}"],
+                                f"--coordinator={cls.coordinator}",
+                                "--metrics_port=0",
+                                f"--metrics_port_file={cls.dir}/runtime-{i}"
+                                ".metrics_port"],
                       f"runtime-{i}") for i in (1, 2)]
         for runtime in cls.runtimes:
             cls.wait_serving(runtime)
@@ -183,7 +187,27 @@ class RuntimeDemoTest(unittest.TestCase):
         self.assertEqual(records[0]["treatmentCode"], codes["GoldCard"])
         self.assertEqual(records[0]["audienceId"], "CustomerID=1000")
 
+    def advisories_counted(self, runtime, code, level):
+        """parley_runtime_advisories_total of one code and level, as the
+        runtime server's /metrics shows it (0 when absent)."""
+        with open(os.path.join(self.dir,
+                               f"{runtime}.metrics_port")) as port_file:
+            port = int(port_file.read().strip())
+        with urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+            text = answer.read().decode()
+        labels = f'group="default",code="{code}",level="{level}"'
+        for line in text.splitlines():
+            if line.startswith("parley_runtime_advisories_total{") and \
+                    labels in line:
+                return float(line.rsplit(" ", 1)[1])
+        return 0
+
     def test_business_problems_are_advisories(self):
+        bad_ips_before = self.advisories_counted(
+            "runtime-2", "INVALID_INTERACTION_POINT", "ERROR")
+        no_profiles_before = self.advisories_counted(
+            "runtime-2", "PROFILE_NOT_FOUND", "WARNING")
         unknown = self.offers(self.a, "no-such-session", "HomePageHero")
         self.assertEqual(unknown.status, pb.ERROR)
         self.assertEqual(unknown.advisory_messages[0].code,
@@ -196,6 +220,13 @@ class RuntimeDemoTest(unittest.TestCase):
         self.assertEqual(no_profile.status, pb.WARNING, no_profile)
         self.assertEqual(no_profile.advisory_messages[0].code,
                          pb.PROFILE_NOT_FOUND)
+        # Runtime B answered both: its metrics count them.
+        self.assertEqual(self.advisories_counted(
+            "runtime-2", "INVALID_INTERACTION_POINT", "ERROR"),
+            bad_ips_before + 1)
+        self.assertEqual(self.advisories_counted(
+            "runtime-2", "PROFILE_NOT_FOUND", "WARNING"),
+            no_profiles_before + 1)
         with self.assertRaises(grpc.RpcError) as raised:
             self.offers(self.a, "", "HomePageHero")
         self.assertEqual(raised.exception.code(),

@@ -82,6 +82,17 @@ void Collect(const RuntimeMetricsSources& s, std::deque<CollectedFamily>* out) {
         .Add({s.group, "stored"}, s.history->stored())
         .Add({s.group, "failed"}, s.history->failed());
   }
+  if (s.advisories != nullptr) {
+    CollectedFamily& family = AddCollected(
+        out, "parley_runtime_advisories_total",
+        "advisories answered by the interaction API, by code and level "
+        "(WARNING, ERROR)",
+        MetricType::kCounter, {"group", "code", "level"});
+    s.advisories->ForEach(
+        [&](absl::string_view code, absl::string_view level, uint64_t count) {
+          family.Add({s.group, std::string(code), std::string(level)}, count);
+        });
+  }
   if (s.queued_calls) {
     AddCollected(out, "parley_runtime_queued_calls",
                  "interaction calls waiting for a worker thread",

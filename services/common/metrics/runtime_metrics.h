@@ -10,6 +10,7 @@
 #include "services/runtime/distributed/invalidation_publisher.h"
 #include "services/runtime/distributed/near_cache.h"
 #include "services/runtime/history/history_store.h"
+#include "services/runtime/server/advisory_counter.h"
 #include "services/runtime/session/local_session_store.h"
 
 namespace parley::metrics {
@@ -25,11 +26,13 @@ struct RuntimeMetricsSources {
   const history::HistoryStore* history = nullptr;
   // Interaction calls waiting for a worker thread.
   std::function<size_t()> queued_calls;
+  // Advisories answered, by code and level.
+  const runtime::AdvisoryCounter* advisories = nullptr;
 };
 
 // Reports a runtime server's figures at each scrape: sessions held, the
-// near cache's hits and misses, invalidations, history appends and queued
-// calls. The sources must outlive the handle.
+// near cache's hits and misses, invalidations, history appends, queued
+// calls and advisories. The sources must outlive the handle.
 [[nodiscard]] CollectorHandle RegisterRuntimeMetrics(
     RuntimeMetricsSources sources, Registry* registry = &DefaultRegistry());
 

@@ -252,6 +252,7 @@ int main(int argc, char** argv) {
   parley::runtime::DeploymentApplier applier(&engine);
   auto workers = std::make_unique<parley::runtime::WorkerPool>(
       absl::GetFlag(FLAGS_worker_threads));
+  parley::runtime::AdvisoryCounter advisories;
   parley::metrics::RuntimeMetricsSources metric_sources;
   metric_sources.group = group_name;
   metric_sources.local_sessions = sessions.local.get();
@@ -262,10 +263,11 @@ int main(int argc, char** argv) {
   metric_sources.queued_calls = [&workers] {
     return workers == nullptr ? 0 : workers->queued();
   };
+  metric_sources.advisories = &advisories;
   const parley::metrics::CollectorHandle metrics =
       parley::metrics::RegisterRuntimeMetrics(std::move(metric_sources));
   parley::runtime::RuntimeService runtime_service(&engine, workers.get(),
-                                                  group_name);
+                                                  group_name, &advisories);
   parley::profiles::ProfilesService profiles_service(
       &profiles,
       [&applier](absl::string_view name) { return applier.Find(name); });

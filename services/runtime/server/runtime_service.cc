@@ -20,6 +20,17 @@ std::string MethodName() {
       absl::StripSuffix(Request::descriptor()->name(), "Request"));
 }
 
+// Counts a response's advisories (when counting).
+template <typename Response>
+void CountAdvisories(AdvisoryCounter* counter, const Response& response) {
+  if (counter != nullptr) counter->Count(response.advisory_messages());
+}
+void CountAdvisories(AdvisoryCounter* counter,
+                     const v1::ExecuteBatchResponse& response) {
+  if (counter != nullptr) counter->CountBatch(response);
+}
+void CountAdvisories(AdvisoryCounter*, const v1::GetVersionResponse&) {}
+
 }  // namespace
 
 template <typename Request>
@@ -48,8 +59,11 @@ grpc::ServerUnaryReactor* RuntimeService::Continue(
   if (!allowed) return reactor;
   // The request and response live until Finish.
   (engine_->*call)(*request,
-                   [response, reactor](absl::StatusOr<Response> result) {
-                     if (result.ok()) *response = std::move(*result);
+                   [this, response, reactor](absl::StatusOr<Response> result) {
+                     if (result.ok()) {
+                       *response = std::move(*result);
+                       CountAdvisories(advisories_, *response);
+                     }
                      reactor->Finish(ToGrpcStatus(result.status()));
                    });
   return reactor;
@@ -71,7 +85,10 @@ grpc::ServerUnaryReactor* RuntimeService::Offload(
       return;
     }
     absl::StatusOr<Response> result = (engine_->*call)(*request);
-    if (result.ok()) *response = std::move(*result);
+    if (result.ok()) {
+      *response = std::move(*result);
+      CountAdvisories(advisories_, *response);
+    }
     reactor->Finish(ToGrpcStatus(result.status()));
   });
   return reactor;

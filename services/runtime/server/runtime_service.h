@@ -6,6 +6,7 @@
 
 #include "proto/parley/v1/runtime.grpc.pb.h"
 #include "services/runtime/engine/engine.h"
+#include "services/runtime/server/advisory_counter.h"
 #include "services/runtime/server/worker_pool.h"
 
 namespace parley::runtime {
@@ -19,11 +20,15 @@ namespace parley::runtime {
 // client:<group>; docs/security.md).
 class RuntimeService final : public v1::InteractRuntime::CallbackService {
  public:
-  // Neither is owned; both must outlive the service. `group` is the server
-  // group this server serves.
+  // None is owned; all must outlive the service. `group` is the server
+  // group this server serves. `advisories`, when not null, counts the
+  // advisories of every answer.
   RuntimeService(engine::SessionEngine* engine, WorkerPool* workers,
-                 std::string group)
-      : engine_(engine), workers_(workers), group_(std::move(group)) {}
+                 std::string group, AdvisoryCounter* advisories = nullptr)
+      : engine_(engine),
+        workers_(workers),
+        group_(std::move(group)),
+        advisories_(advisories) {}
 
   grpc::ServerUnaryReactor* StartSession(
       grpc::CallbackServerContext* context,
@@ -91,6 +96,7 @@ class RuntimeService final : public v1::InteractRuntime::CallbackService {
   engine::SessionEngine* const engine_;
   WorkerPool* const workers_;
   const std::string group_;
+  AdvisoryCounter* const advisories_;
 };
 
 }  // namespace parley::runtime
