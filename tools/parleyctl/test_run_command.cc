@@ -106,9 +106,14 @@ absl::Status RunTestRun(Context& context) {
       counts.AddRow({count.segment(), absl::StrCat(count.visitors())});
     }
     out << counts.Render();
+    Table boxes({"box", "visitors"});
+    for (const v1::BoxCount& count : response->box_counts()) {
+      boxes.AddRow({count.box(), absl::StrCat(count.visitors())});
+    }
+    out << "\n" << boxes.Render();
     const bool all_rows = context.args().GetBool("rows");
     if (failed > 0 || all_rows) {
-      Table table({"line", "row", "segments", "path", "errors"});
+      Table table({"line", "row", "segments", "path", "derived", "errors"});
       for (const v1::TestRowResult& row : response->rows()) {
         if (row.errors().empty() && !all_rows) continue;
         const size_t index = row.row() - 1;
@@ -116,6 +121,11 @@ absl::Status RunTestRun(Context& context) {
             {index < rows->lines.size() ? absl::StrCat(rows->lines[index]) : "",
              absl::StrCat(row.row()), absl::StrJoin(row.segments(), ","),
              absl::StrJoin(row.path(), ">"),
+             absl::StrJoin(row.derived_fields(), ",",
+                           [](std::string* text, const v1::NameValue& field) {
+                             absl::StrAppend(text, field.name(), "=",
+                                             NameValueText(field));
+                           }),
              absl::StrJoin(row.errors(), "; ")});
       }
       out << "\n" << table.Render();
@@ -147,13 +157,14 @@ void AddTestRunCommands(std::vector<Command>& commands) {
       "level's audience-ID fields and profile attributes, and session\n"
       "parameters), then one visitor per row; cells are typed by the\n"
       "deployed channel (empty cells of typed columns are NULL). Prints the\n"
-      "visitors per segment and each row that could not run; --rows prints\n"
-      "every row's segments and path. Exits 1 when a row could not run.\n";
+      "visitors per segment and per box (cell counts) and each row that\n"
+      "could not run; --rows prints every row's segments, path and derived\n"
+      "fields. Exits 1 when a row could not run.\n";
   run.options = {
       {"channel", "NAME", "the deployed channel",
        "the only channel deployed on the group"},
       {"flowchart", "NAME", "the flowchart", "the channel's only flowchart"},
-      {"rows", "", "print every row's segments and path", ""},
+      {"rows", "", "print every row's segments, path and derived fields", ""},
   };
   run.min_args = run.max_args = 1;
   run.run = RunTestRun;

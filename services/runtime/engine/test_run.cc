@@ -23,6 +23,31 @@
 namespace parley::engine {
 namespace {
 
+// Adds derived field `name` with `value` as a NameValue (see
+// TestRowResult.derived_fields).
+void AddDerivedField(absl::string_view name, const expression::Value& value,
+                     v1::NameValue* out) {
+  out->set_name(std::string(name));
+  if (value.is_null()) return;
+  switch (value.type()) {
+    case expression::Type::kNumber:
+      out->set_number_value(value.number());
+      break;
+    case expression::Type::kString:
+      out->set_string_value(std::string(value.string()));
+      break;
+    case expression::Type::kBoolean:
+      out->set_string_value(value.boolean() ? "true" : "false");
+      break;
+    case expression::Type::kDateTime:
+      SetTimestampMillis(value.datetime_millis(),
+                         out->mutable_datetime_value());
+      break;
+    case expression::Type::kNull:
+      break;
+  }
+}
+
 using ::parley::channel::CompiledBox;
 using ::parley::channel::CompiledChannel;
 using ::parley::channel::CompiledFlowchart;
@@ -132,12 +157,13 @@ class RowRunner {
   // Runs the bound row; segment indices go to `segments`, the path and a
   // failure to `out`. Whether the run succeeded.
   bool Run(const CompiledChannel& channel, v1::TestRowResult& out,
-           std::vector<int>& segments) {
+           std::vector<int>& segments, std::vector<uint64_t>& box_visits) {
     const absl::Status status =
         segmentation::RunFlowchart(flowchart_, AudienceIdText(audience_id_),
                                    bindings_, scratch_, &segments, &trace_);
     for (const int box : trace_.path) {
       out.add_path(flowchart_.boxes[box].name);
+      ++box_visits[box];
     }
     if (!status.ok()) {
       out.add_errors(std::string(status.message()));
@@ -145,6 +171,10 @@ class RowRunner {
     }
     for (const int segment : segments) {
       out.add_segments(channel.segments()[segment].name);
+    }
+    for (int slot = input_slots_; slot < flowchart_.schema.size(); ++slot) {
+      AddDerivedField(flowchart_.schema.name(slot), bindings_.Get(slot),
+                      out.add_derived_fields());
     }
     return true;
   }
@@ -193,6 +223,7 @@ absl::StatusOr<v1::TestRunResponse> RunFlowchartTest(
 
   RowRunner runner(channel, flowchart, now_millis);
   std::vector<int> segments;
+  std::vector<uint64_t> box_visits(flowchart.boxes.size(), 0);
   int bad_inputs = 0;
   int failed_runs = 0;
   for (int i = 0; i < request.rows_size(); ++i) {
@@ -202,7 +233,7 @@ absl::StatusOr<v1::TestRunResponse> RunFlowchartTest(
       ++bad_inputs;
       continue;
     }
-    if (!runner.Run(channel, out, segments)) {
+    if (!runner.Run(channel, out, segments, box_visits)) {
       ++failed_runs;
       continue;
     }
@@ -214,6 +245,11 @@ absl::StatusOr<v1::TestRunResponse> RunFlowchartTest(
     v1::SegmentCount& count = *response.add_segment_counts();
     count.set_segment(channel.segments()[segment].name);
     count.set_visitors(static_cast<uint64_t>(counts[segment]));
+  }
+  for (size_t box = 0; box < flowchart.boxes.size(); ++box) {
+    v1::BoxCount& count = *response.add_box_counts();
+    count.set_box(flowchart.boxes[box].name);
+    count.set_visitors(box_visits[box]);
   }
   if (bad_inputs > 0) {
     AddAdvisory(response, v1::INVALID_PARAMETER, v1::WARNING,

@@ -28,7 +28,9 @@ inline constexpr int kMaxTestRunRows = 100000;
 // an unknown or repeated name, a value of the wrong type or none, a
 // missing audience-ID field (such a row is not run), or the run's failure.
 // segment_counts has every segment the flowchart can populate, in channel
-// order, with the number of rows put in it.
+// order, with the number of rows put in it; box_counts every box with the
+// rows that visited it (cell counts); each row that ran also gets the
+// derived fields' values (attribute data).
 //
 // Business problems are advisories: an unknown channel
 // (INVALID_INTERACTIVE_CHANNEL, ERROR), a supplied channel that does not

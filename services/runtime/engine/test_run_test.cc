@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
@@ -113,6 +114,39 @@ TEST_F(TestRunTest, DeployedFlowchartGivesSegmentsPathsAndCounts) {
   EXPECT_EQ(response.segment_counts(0).visitors(), 2);
   EXPECT_EQ(response.segment_counts(1).segment(), "Regular");
   EXPECT_EQ(response.segment_counts(1).visitors(), 2);
+}
+
+TEST_F(TestRunTest, BoxCountsAndDerivedFieldsOfEachRow) {
+  v1::TestRunRequest request;
+  request.set_supplied_channel(LabProto().SerializeAsString());
+  request.set_flowchart("Lab");
+  *request.add_rows() = Row({Number("CustomerID", 1), Number("Age", 40)});
+  *request.add_rows() = Row({Number("CustomerID", 2), Number("Age", 12)});
+  *request.add_rows() = Row({Number("CustomerID", 3)});  // Adult is NULL.
+  *request.add_rows() = Row({Text("Tier", "no id")});    // Not run.
+  const v1::TestRunResponse response = Run(request);
+  ASSERT_EQ(response.rows_size(), 4);
+
+  ASSERT_EQ(response.rows(0).derived_fields_size(), 1);
+  EXPECT_EQ(response.rows(0).derived_fields(0).name(), "Adult");
+  EXPECT_EQ(response.rows(0).derived_fields(0).string_value(), "true");
+  EXPECT_EQ(response.rows(1).derived_fields(0).string_value(), "false");
+  ASSERT_EQ(response.rows(2).derived_fields_size(), 1);
+  EXPECT_EQ(response.rows(2).derived_fields(0).value_case(),
+            v1::NameValue::VALUE_NOT_SET);
+  EXPECT_THAT(response.rows(3).derived_fields(), IsEmpty());
+
+  // Every box in declaration order; rows 1-3 ran: one adult went through
+  // Split, the other two to PopMinor.
+  std::vector<std::string> counts;
+  for (const v1::BoxCount& count : response.box_counts()) {
+    counts.push_back(absl::StrCat(count.box(), "=", count.visitors()));
+  }
+  const uint64_t split_a = response.segment_counts(0).visitors();
+  EXPECT_THAT(counts,
+              ElementsAre("Derive=3", "Check=3", "Split=1",
+                          absl::StrCat("PopA=", split_a),
+                          absl::StrCat("PopB=", 1 - split_a), "PopMinor=2"));
 }
 
 TEST_F(TestRunTest, RowsWithBadInputsReportErrorsAndAreNotRun) {
