@@ -7,6 +7,8 @@
 
 namespace parley::engine {
 
+bool DebugLogOn() { return spdlog::should_log(spdlog::level::info); }
+
 void LogDebugCall(absl::string_view session_id, const v1::SessionState& state,
                   const google::protobuf::Message& response) {
   const std::string segments = absl::StrJoin(state.segments(), ",");

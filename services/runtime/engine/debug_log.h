@@ -7,6 +7,10 @@
 
 namespace parley::engine {
 
+// Whether the process's default logger writes info records, which debug
+// sessions' calls are (so that nothing is prepared for them otherwise).
+bool DebugLogOn();
+
 // Logs (info level, the process's default logger) one call of a session
 // whose debug flag is set (StartSession's `debug`, SetDebug): the session,
 // its segments after the call and the whole response, e.g. the offers with

@@ -70,6 +70,7 @@ class SessionEngine::SessionChange {
 
  private:
   void OnRead(absl::StatusOr<v1::SessionState> state) {
+    debug_state_.reset();
     response_ = Response();
     response_.set_session_id(session_id_);
     prepare_(response_);
@@ -83,11 +84,9 @@ class SessionEngine::SessionChange {
     const absl::StatusOr<bool> write = change_(*live, response_, now_);
     if (!write.ok()) return Finish(write.status());
     // Only a debug session pays for the copy.
-    if (live->state.debug()) {
+    if (live->state.debug() && DebugLogOn()) {
       debug_state_.emplace();
       *debug_state_->mutable_segments() = live->state.segments();
-    } else {
-      debug_state_.reset();
     }
     if (!*write) {
       if (!latest_ && response_.status() == v1::ERROR) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_replace.h"
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
@@ -244,7 +245,8 @@ TEST_F(EngineTest, ResegmentAfterParameterChangeMovesTheVisitor) {
 // The test channel with a second Customer flowchart, Devices (Device
 // 'mobile' -> Mobile, which gets Young in Hero), and events re-running only
 // Devices (DeviceChanged) or only Main (TierChanged).
-std::shared_ptr<const channel::CompiledChannel> TwoFlowchartChannel() {
+std::shared_ptr<const channel::CompiledChannel> TwoFlowchartChannel(
+    const std::string& devices = "Devices") {
   v1::InteractiveChannel proto = testing::ChannelProto("Basic");
   const auto parse = [](const std::string& json,
                         google::protobuf::Message* message) {
@@ -253,19 +255,22 @@ std::shared_ptr<const channel::CompiledChannel> TwoFlowchartChannel() {
     EXPECT_TRUE(parsed.ok()) << parsed.ToString();
   };
   proto.add_segments()->set_name("Mobile");
-  parse(R"json({"name": "Devices", "audienceLevel": "Customer",
+  parse(absl::StrReplaceAll(
+            R"json({"name": "$DEVICES", "audienceLevel": "Customer",
                 "startBox": "ByDevice", "boxes": [
                   {"name": "ByDevice", "decision": {"branches": [
                     {"condition": "Device = 'mobile'",
                      "nextBox": "PopMobile"}]}},
                   {"name": "PopMobile",
                    "populateSegments": {"segments": ["Mobile"]}}]})json",
+            {{"$DEVICES", devices}}),
         proto.add_flowcharts());
   parse(R"json({"name": "Mobile app", "segment": "Mobile", "zone": "Hero",
                 "offer": "Young", "marketingScore": 90})json",
         proto.add_treatment_rules());
-  parse(R"json({"name": "DeviceChanged", "actions": [
-                  {"resegment": {"flowcharts": ["Devices"]}}]})json",
+  parse(absl::StrReplaceAll(R"json({"name": "DeviceChanged", "actions": [
+                  {"resegment": {"flowcharts": ["$DEVICES"]}}]})json",
+                            {{"$DEVICES", devices}}),
         proto.add_events());
   parse(R"json({"name": "TierChanged", "actions": [
                   {"resegment": {"flowcharts": ["Main"]}}]})json",
@@ -376,17 +381,113 @@ TEST_F(EngineTest, UACIExecuteFlowchartByNameRunsOnlyTheNamedFlowcharts) {
             v1::SUCCESS);
   EXPECT_THAT(Stored("s1").segments(), ElementsAre("Regular"));
 
-  const v1::PostEventResponse unknown =
+  // An unknown name is a warning; the known one still runs alone.
+  const v1::PostEventResponse partly =
       Post("s1", "Resegment",
-           {Text("UACIExecuteFlowchartByName", "Nope|Devices", true)});
-  EXPECT_EQ(unknown.status(), v1::WARNING);
-  EXPECT_EQ(FirstAdvisory(unknown), v1::INVALID_PARAMETER);
-  EXPECT_EQ(unknown.advisory_messages(0).detail(), "Nope");
-  EXPECT_THAT(Stored("s1").segments(), ElementsAre("Regular"));
+           {Text("Device", "mobile"),
+            Text("UACIExecuteFlowchartByName", "Nope|Devices", true)});
+  EXPECT_EQ(partly.status(), v1::WARNING);
+  EXPECT_EQ(FirstAdvisory(partly), v1::INVALID_PARAMETER);
+  EXPECT_THAT(partly.advisory_messages(0).detail(),
+              AllOf(HasSubstr("'Nope'"), HasSubstr("'Customer'")));
+  EXPECT_THAT(Stored("s1").segments(), ElementsAre("Regular", "Mobile"));
 
-  // Without it, the event's own list (every flowchart) runs.
-  EXPECT_EQ(Post("s1", "Resegment").status(), v1::SUCCESS);
+  // Naming none of the level's flowcharts, or not a string: ignored, with a
+  // warning; the event's own list (every flowchart) runs.
+  const v1::PostEventResponse none =
+      Post("s1", "Resegment",
+           {Text("Device", "vip"),
+            Text("UACIExecuteFlowchartByName", "Nope", true)});
+  EXPECT_EQ(FirstAdvisory(none), v1::INVALID_PARAMETER);
   EXPECT_THAT(Stored("s1").segments(), ElementsAre("Gold"));
+  const v1::PostEventResponse number =
+      Post("s1", "Resegment", {Number("UACIExecuteFlowchartByName", 3)});
+  EXPECT_EQ(FirstAdvisory(number), v1::INVALID_PARAMETER);
+  EXPECT_THAT(number.advisory_messages(0).detail(), HasSubstr("string_value"));
+}
+
+TEST_F(EngineTest, SetAudienceWithNamedFlowchartsDropsTheOldVisitorsSegments) {
+  engine_.SetChannel("Web", TwoFlowchartChannel(), 2);
+  Start("s1", 1);
+  EXPECT_EQ(Post("s1", "DeviceChanged", {Text("Device", "mobile")}).status(),
+            v1::SUCCESS);
+  EXPECT_THAT(Stored("s1").segments(), ElementsAre("Gold", "Mobile"));
+
+  // Customer 2, running only Devices: customer 1's Gold does not carry over.
+  v1::SetAudienceRequest request;
+  request.set_session_id("s1");
+  request.set_audience_level("Customer");
+  *request.add_audience_id() = Number("CustomerID", 2);
+  *request.add_parameters() =
+      Text("UACIExecuteFlowchartByName", "Devices", true);
+  absl::StatusOr<v1::SetAudienceResponse> switched =
+      engine_.SetAudience(request);
+  ASSERT_TRUE(switched.ok()) << switched.status();
+  EXPECT_EQ(switched->status(), v1::SUCCESS);
+  EXPECT_THAT(Stored("s1").segments(), ElementsAre("Mobile"));
+  // Main did not run for customer 2 (it assigned nothing), nor does it for
+  // an event naming only Devices.
+  EXPECT_EQ(Post("s1", "DeviceChanged").status(), v1::SUCCESS);
+  EXPECT_THAT(Stored("s1").segments(), ElementsAre("Mobile"));
+}
+
+TEST_F(EngineTest, FlowchartsWithoutATrustedRecordRunAgain) {
+  engine_.SetChannel("Web", TwoFlowchartChannel(), 2);
+  Start("s1", 2);
+  EXPECT_EQ(Post("s1", "DeviceChanged", {Text("Device", "mobile")}).status(),
+            v1::SUCCESS);
+  EXPECT_THAT(Stored("s1").segments(), ElementsAre("Regular", "Mobile"));
+
+  // A redeploy renames Devices: re-running Main alone also runs the renamed
+  // flowchart, which has no record, so Mobile stays.
+  engine_.SetChannel("Web", TwoFlowchartChannel("DeviceRules"), 3);
+  EXPECT_EQ(Post("s1", "TierChanged").status(), v1::SUCCESS);
+  v1::SessionState stored = Stored("s1");
+  EXPECT_THAT(stored.segments(), ElementsAre("Regular", "Mobile"));
+  ASSERT_EQ(stored.flowchart_segments_size(), 2);
+  EXPECT_EQ(stored.flowchart_segments(1).flowchart(), "DeviceRules");
+
+  // Segments that disagree with the records (written by a server that did
+  // not keep them): every flowchart runs.
+  stored.clear_segments();
+  stored.add_segments("Gold");
+  ASSERT_TRUE(store_.Update(stored, absl::FromUnixMillis(now_millis_)).ok());
+  EXPECT_EQ(Post("s1", "TierChanged", {Text("Device", "web")}).status(),
+            v1::SUCCESS);
+  EXPECT_THAT(Stored("s1").segments(), ElementsAre("Regular"));
+}
+
+TEST_F(EngineTest, BooleanParametersAreSentAsOneOrZeroOrTrueOrFalse) {
+  v1::InteractiveChannel proto = testing::ChannelProto("Basic");
+  v1::FieldDefinition& member = *proto.add_session_parameters();
+  member.set_name("Member");
+  member.set_type(v1::BOOLEAN);
+  v1::TreatmentRule& rule = *proto.add_treatment_rules();
+  rule.set_name("Members");
+  rule.set_segment("Regular");
+  rule.set_zone("Hero");
+  rule.set_offer("HomeLoan");
+  rule.mutable_marketing_score()->set_value(95);
+  rule.set_eligibility("Member");
+  auto compiled = channel::CompileChannel(proto);
+  ASSERT_TRUE(compiled.ok()) << compiled.status();
+  engine_.SetChannel("Web", *compiled, 2);
+  Start("s1", 2);  // Regular.
+
+  const auto offered = [&](v1::NameValue member) {
+    member.set_transient(true);
+    return Names(Offers("s1", "HomeHero", {member}).offer_list());
+  };
+  EXPECT_THAT(offered(Number("Member", 1)), ElementsAre("HomeLoan", "Basic"));
+  EXPECT_THAT(offered(Text("member", "TRUE")),
+              ElementsAre("HomeLoan", "Basic"));
+  // Not a member; Basic was shown its most (2) times.
+  EXPECT_THAT(offered(Text("Member", "false")), IsEmpty());
+  EXPECT_THAT(offered(Number("Member", 0)), IsEmpty());
+  const v1::GetOffersResponse yes =
+      Offers("s1", "HomeHero", {Text("Member", "yes")});
+  EXPECT_EQ(FirstAdvisory(yes), v1::INVALID_PARAMETER);
+  EXPECT_THAT(yes.advisory_messages(0).detail(), HasSubstr("BOOLEAN"));
 }
 
 TEST_F(EngineTest, DeploymentSwitchAppliesToNewCalls) {

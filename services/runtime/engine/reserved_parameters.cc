@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
 namespace parley::engine {
@@ -42,14 +43,22 @@ bool IgnoresSuppression(const v1::SessionState& state,
 absl::optional<std::vector<int>> FlowchartsByName(
     const channel::CompiledChannel& channel, int audience_level,
     const v1::SessionState& state, const std::vector<v1::NameValue>& transient,
-    std::vector<std::string>* unknown) {
+    std::vector<std::string>* problems) {
   const v1::NameValue* value =
       FindParameter(state, transient, kExecuteFlowchartByNameParameter);
-  if (value == nullptr || value->value_case() != v1::NameValue::kStringValue) {
+  if (value == nullptr) return absl::nullopt;
+  if (value->value_case() != v1::NameValue::kStringValue) {
+    if (problems != nullptr) {
+      problems->push_back(
+          absl::StrCat(value->name(),
+                       " must be a string_value of flowchart names "
+                       "separated by '|'"));
+    }
     return absl::nullopt;
   }
-  const std::vector<int>& level_flowcharts =
-      channel.audience_levels()[audience_level].flowcharts;
+  const channel::CompiledAudienceLevel& level =
+      channel.audience_levels()[audience_level];
+  const std::vector<int>& level_flowcharts = level.flowcharts;
   std::vector<bool> named(level_flowcharts.size(), false);
   bool any = false;
   for (absl::string_view name :
@@ -64,7 +73,10 @@ absl::optional<std::vector<int>> FlowchartsByName(
         named[i] = found = true;
       }
     }
-    if (!found && unknown != nullptr) unknown->emplace_back(name);
+    if (!found && problems != nullptr) {
+      problems->push_back(absl::StrCat(
+          "'", name, "' is no flowchart of audience level '", level.name, "'"));
+    }
   }
   if (!any) return absl::nullopt;
   std::vector<int> flowcharts;

@@ -22,7 +22,7 @@ inline constexpr absl::string_view kIgnoreSuppressionParameter =
     "UACIIgnoreSuppressionRules";
 // Names the flowcharts StartSession, SetAudience and re-segmenting events
 // run, separated by '|' (or ','), instead of every flowchart of the level
-// (or the event's own list).
+// (or the event's own list); ignored when it names none of the level's.
 inline constexpr absl::string_view kExecuteFlowchartByNameParameter =
     "UACIExecuteFlowchartByName";
 
@@ -38,12 +38,13 @@ bool IgnoresSuppression(const v1::SessionState& state,
 
 // The flowcharts UACIExecuteFlowchartByName names, as indices of
 // `audience_level`'s flowcharts in the level's order; nullopt when the
-// parameter is absent or empty. Names that are no flowchart of the level
-// are appended to `unknown` (when not null).
+// parameter is absent, empty or not a string. Each problem (a name that is
+// no flowchart of the level, a value that is not a string) is appended to
+// `problems` (when not null) as a sentence naming it.
 absl::optional<std::vector<int>> FlowchartsByName(
     const channel::CompiledChannel& channel, int audience_level,
     const v1::SessionState& state, const std::vector<v1::NameValue>& transient,
-    std::vector<std::string>* unknown);
+    std::vector<std::string>* problems);
 
 }  // namespace parley::engine
 

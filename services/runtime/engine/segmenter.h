@@ -21,39 +21,38 @@ namespace parley::engine {
 // their union (segments) and segmentation_status DONE; or FAILED with
 // segmentation_error, both lists cleared, and the error returned. Runs
 // every flowchart of `audience_level` when `flowcharts` is empty, else
-// those flowchart indices, keeping what the level's other flowcharts
-// assigned on their last run (all of them run when the session holds
-// segments without that record). Values come from the session and
-// `transient` parameters (see FillBindings); NOW() is `now_millis`.
+// those flowchart indices; each other flowchart keeps what it assigned on
+// its last run, unless the session was segmented before and that record
+// cannot be trusted (missing, naming a segment this deployment lacks, or
+// the records disagreeing with the segments): then it runs too. In a
+// session never segmented (status UNSPECIFIED) the others assign nothing.
+// Values come from the session and `transient` parameters (see
+// FillBindings); NOW() is `now_millis`.
 absl::Status Resegment(const channel::CompiledChannel& channel,
                        int audience_level, absl::Span<const int> flowcharts,
                        const std::vector<v1::NameValue>& transient,
                        int64_t now_millis, v1::SessionState& state);
 
 // Runs the segmentation a call asks for, reporting problems in `response`:
-// the flowcharts UACIExecuteFlowchartByName names when it is set (a WARNING
-// INVALID_PARAMETER for each name that is no flowchart of the level;
-// nothing runs when none is), else `flowcharts` (empty: every flowchart of
-// the level). A failed run is a WARNING SEGMENTATION_RUN_FAILED.
+// the flowcharts UACIExecuteFlowchartByName names when it names any of the
+// level's, else `flowcharts` (empty: every flowchart of the level). Each
+// problem with the parameter (a name that is no flowchart of the level, a
+// value that is not a string) is a WARNING INVALID_PARAMETER. A failed run
+// is a WARNING SEGMENTATION_RUN_FAILED.
 template <typename Response>
 void SegmentForCall(const channel::CompiledChannel& channel, int audience_level,
                     absl::Span<const int> flowcharts,
                     const std::vector<v1::NameValue>& transient,
                     int64_t now_millis, v1::SessionState& state,
                     Response& response) {
-  std::vector<std::string> unknown;
+  std::vector<std::string> problems;
   const absl::optional<std::vector<int>> named =
-      FlowchartsByName(channel, audience_level, state, transient, &unknown);
-  for (const std::string& name : unknown) {
+      FlowchartsByName(channel, audience_level, state, transient, &problems);
+  for (const std::string& problem : problems) {
     AddAdvisory(response, v1::INVALID_PARAMETER, v1::WARNING,
-                "UACIExecuteFlowchartByName names no flowchart of the "
-                "session's audience level",
-                name);
+                "UACIExecuteFlowchartByName ignored in part or whole", problem);
   }
-  if (named.has_value()) {
-    if (named->empty()) return;
-    flowcharts = *named;
-  }
+  if (named.has_value() && !named->empty()) flowcharts = *named;
   const absl::Status segmented = Resegment(channel, audience_level, flowcharts,
                                            transient, now_millis, state);
   if (!segmented.ok()) {

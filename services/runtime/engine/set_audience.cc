@@ -80,6 +80,10 @@ absl::StatusOr<v1::SetAudienceResponse> SessionEngine::SetAudience(
         state.set_audience_level(level.name);
         *state.mutable_audience_id() = std::move(audience_id);
         state.set_deployment_version(live.channel.version);
+        // Another visitor (or level): nothing of the old segmentation holds.
+        state.clear_segments();
+        state.clear_flowchart_segments();
+        state.set_segmentation_status(v1::SEGMENTATION_STATUS_UNSPECIFIED);
 
         SegmentForCall(channel, level_index, {}, transient,
                        absl::ToUnixMillis(now), state, response);

@@ -135,12 +135,13 @@ class RowRunner {
       }
       given_[*slot] = true;
       const expression::Type type = flowchart_.schema.type(*slot);
-      if (NameValueType(value) != type) {
+      const absl::optional<expression::Value> typed = ValueAs(value, type);
+      if (!typed.has_value()) {
         out.add_errors(
-            absl::StrCat("'", name, "' must be ", expression::TypeName(type)));
+            absl::StrCat("'", name, "' must be ", TypeExpected(type)));
         continue;
       }
-      if (!bindings_.Set(*slot, ToValue(value)).ok()) {
+      if (!bindings_.Set(*slot, *typed).ok()) {
         out.add_errors(absl::StrCat("'", name, "' could not be set"));
       }
     }

@@ -22,11 +22,12 @@ void Bind(const Values& values, const expression::Schema& schema,
   for (const v1::NameValue& value : values) {
     const absl::optional<int> slot = schema.Find(value.name());
     if (!slot.has_value()) continue;
-    if (NameValueType(value) != schema.type(*slot)) {
+    const absl::optional<Value> typed = ValueAs(value, schema.type(*slot));
+    if (!typed.has_value()) {
       bindings.SetNull(*slot).IgnoreError();
       continue;
     }
-    bindings.Set(*slot, ToValue(value)).IgnoreError();
+    bindings.Set(*slot, *typed).IgnoreError();
   }
 }
 
@@ -56,6 +57,35 @@ void SetTimestampMillis(int64_t unix_millis,
   timestamp->set_nanos(static_cast<int32_t>(millis * 1000000));
 }
 
+absl::optional<Value> ValueAs(const v1::NameValue& value, Type type) {
+  if (NameValueType(value) == type) return ToValue(value);
+  if (type != Type::kBoolean) return absl::nullopt;
+  switch (value.value_case()) {
+    case v1::NameValue::kNumberValue:
+      if (value.number_value() == 1) return Value::Boolean(true);
+      if (value.number_value() == 0) return Value::Boolean(false);
+      return absl::nullopt;
+    case v1::NameValue::kStringValue:
+      if (absl::EqualsIgnoreCase(value.string_value(), "true")) {
+        return Value::Boolean(true);
+      }
+      if (absl::EqualsIgnoreCase(value.string_value(), "false")) {
+        return Value::Boolean(false);
+      }
+      return absl::nullopt;
+    default:
+      return absl::nullopt;
+  }
+}
+
+std::string TypeExpected(Type type) {
+  if (type == Type::kBoolean) {
+    return "BOOLEAN (number_value 1 or 0, or string_value \"true\" or "
+           "\"false\")";
+  }
+  return std::string(TypeName(type));
+}
+
 absl::Status ApplyChannelParameters(
     const channel::CompiledChannel& channel, v1::SessionState& state,
     const google::protobuf::RepeatedPtrField<v1::NameValue>& parameters,
@@ -67,11 +97,11 @@ absl::Status ApplyChannelParameters(
     for (const channel::CompiledField& declared :
          channel.session_parameters()) {
       if (!absl::EqualsIgnoreCase(declared.name, parameter.name())) continue;
-      if (declared.type != sent) {
+      if (!ValueAs(parameter, declared.type).has_value()) {
         return absl::InvalidArgumentError(absl::StrCat(
             "parameters[", i, "] (", parameter.name(), "): channel '",
             channel.name(), "' declares session parameter '", declared.name,
-            "' as ", TypeName(declared.type), ", but a ", TypeName(sent),
+            "' as ", TypeExpected(declared.type), ", but a ", TypeName(sent),
             " was sent"));
       }
       break;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/types/optional.h"
 #include "google/protobuf/repeated_ptr_field.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "proto/parley/v1/runtime.pb.h"
@@ -37,6 +38,16 @@ absl::Status ApplyChannelParameters(
     const google::protobuf::RepeatedPtrField<v1::NameValue>& parameters,
     std::vector<v1::NameValue>* transient_out);
 
+// `value` as a value of `type`: its own value when of that type; for
+// BOOLEAN also number 1 or 0 and string "true" or "false" (ignoring case),
+// as NameValue has no boolean. Nullopt otherwise. A STRING refers to
+// `value`'s text, which must outlive it.
+absl::optional<expression::Value> ValueAs(const v1::NameValue& value,
+                                          expression::Type type);
+
+// How a value of `type` is sent, for error messages.
+std::string TypeExpected(expression::Type type);
+
 // A NameValue's value as an expression value (NULL when unset). A STRING
 // refers to `value`'s text, which must outlive it.
 expression::Value ToValue(const v1::NameValue& value);
@@ -44,9 +55,9 @@ expression::Value ToValue(const v1::NameValue& value);
 // Fills `bindings` (made from `schema`) for one evaluation: every variable
 // NULL, then, by name ignoring case, the session's audience-ID fields,
 // profile attributes, persistent parameters and `transient` parameters, a
-// later source overriding an earlier one. A value whose type differs from
-// the variable's stays NULL. NOW() is `now_millis`. STRING values refer to
-// `state` and `transient`, which must outlive the evaluation.
+// later source overriding an earlier one. A value that is not of the
+// variable's type (see ValueAs) stays NULL. NOW() is `now_millis`. STRING
+// values refer to `state` and `transient`, which must outlive the evaluation.
 void FillBindings(const expression::Schema& schema,
                   const v1::SessionState& state,
                   const std::vector<v1::NameValue>& transient,
