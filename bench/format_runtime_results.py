@@ -150,6 +150,9 @@ def main():
                         " / ".join(fmt(v) for v in values), target_text, met,
                         note))
 
+    def each_round(mode, field):
+        return [r[mode][field] for r in rounds if mode in r]
+
     def ratio(top, bottom, field):
         return [r[top][field] / r[bottom][field] for r in rounds
                 if top in r and bottom in r and r[bottom][field] > 0]
@@ -166,8 +169,7 @@ def main():
         "GetOffers (session write, R=3 W=2, invalidation) vs an empty "
         "cache-tier call")
     add("get_offers_half_load p99",
-        [r["get_offers_half_load"]["p99_us"] for r in rounds
-         if "get_offers_half_load" in r],
+        each_round("get_offers_half_load", "p99_us"),
         HALF_LOAD_P99_TARGET_US, False, micros,
         "open loop at half of get_offers' throughput; latency from when "
         "each call was due")
@@ -177,25 +179,21 @@ def main():
         "both at the same concurrency, closed loop; only the rule count "
         "differs")
     add("get_offers p99 (full load)",
-        [r["get_offers"]["p99_us"] for r in rounds if "get_offers" in r],
+        each_round("get_offers", "p99_us"),
         None, False, micros, "reference: closed loop at the concurrency")
     add("get_offers_half_load p50",
-        [r["get_offers_half_load"]["p50_us"] for r in rounds
-         if "get_offers_half_load" in r],
+        each_round("get_offers_half_load", "p50_us"),
         None, False, micros, "reference")
     add("get_offers_fixed_load p99",
-        [r["get_offers_fixed_load"]["p99_us"] for r in rounds
-         if "get_offers_fixed_load" in r],
+        each_round("get_offers_fixed_load", "p99_us"),
         None, False, micros,
         "reference: open loop at a fixed offered load (the same in every "
         "run), latency from when each call was due")
     add("get_offers_serial p50",
-        [r["get_offers_serial"]["p50_us"] for r in rounds
-         if "get_offers_serial" in r],
+        each_round("get_offers_serial", "p50_us"),
         None, False, micros, "reference: one call in flight (no queueing)")
     add("get_offers_serial p99",
-        [r["get_offers_serial"]["p99_us"] for r in rounds
-         if "get_offers_serial" in r],
+        each_round("get_offers_serial", "p99_us"),
         None, False, micros, "reference: one call in flight (no queueing)")
     add("get_offers_half_load achieved / offered",
         [r["get_offers_half_load"]["ops_per_sec"] /

@@ -36,37 +36,30 @@ void AdvisoryCounter::Count(
 }
 
 void AdvisoryCounter::CountBatch(const v1::ExecuteBatchResponse& response) {
+  // Every command's response has advisory_messages, whichever it is (its
+  // BatchResult.result); reflection finds them without listing the calls.
+  const google::protobuf::OneofDescriptor* oneof =
+      v1::BatchResult::descriptor()->FindOneofByName("result");
   for (const v1::BatchResult& result : response.results()) {
     Count(result.advisory_messages());
-    switch (result.result_case()) {
-      case v1::BatchResult::kStartSession:
-        Count(result.start_session().advisory_messages());
-        break;
-      case v1::BatchResult::kGetOffers:
-        Count(result.get_offers().advisory_messages());
-        break;
-      case v1::BatchResult::kGetOffersForMultipleInteractionPoints:
-        Count(result.get_offers_for_multiple_interaction_points()
-                  .advisory_messages());
-        break;
-      case v1::BatchResult::kPostEvent:
-        Count(result.post_event().advisory_messages());
-        break;
-      case v1::BatchResult::kSetAudience:
-        Count(result.set_audience().advisory_messages());
-        break;
-      case v1::BatchResult::kGetProfile:
-        Count(result.get_profile().advisory_messages());
-        break;
-      case v1::BatchResult::kEndSession:
-        Count(result.end_session().advisory_messages());
-        break;
-      case v1::BatchResult::kSetDebug:
-        Count(result.set_debug().advisory_messages());
-        break;
-      case v1::BatchResult::kGetVersion:
-      case v1::BatchResult::RESULT_NOT_SET:
-        break;
+    const google::protobuf::Reflection* reflection = result.GetReflection();
+    const google::protobuf::FieldDescriptor* set =
+        reflection->GetOneofFieldDescriptor(result, oneof);
+    if (set == nullptr) continue;
+    const google::protobuf::Message& command =
+        reflection->GetMessage(result, set);
+    const google::protobuf::FieldDescriptor* advisories =
+        command.GetDescriptor()->FindFieldByName("advisory_messages");
+    if (advisories == nullptr ||
+        advisories->message_type() != v1::AdvisoryMessage::descriptor()) {
+      continue;
+    }
+    const google::protobuf::Reflection* command_reflection =
+        command.GetReflection();
+    const int count = command_reflection->FieldSize(command, advisories);
+    for (int i = 0; i < count; ++i) {
+      CountOne(static_cast<const v1::AdvisoryMessage&>(
+          command_reflection->GetRepeatedMessage(command, advisories, i)));
     }
   }
 }
