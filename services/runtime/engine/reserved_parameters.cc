@@ -1,7 +1,5 @@
 #include "services/runtime/engine/reserved_parameters.h"
 
-#include <algorithm>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -60,12 +58,10 @@ absl::optional<std::vector<int>> FlowchartsByName(
       channel.audience_levels()[audience_level];
   const std::vector<int>& level_flowcharts = level.flowcharts;
   std::vector<bool> named(level_flowcharts.size(), false);
-  bool any = false;
   for (absl::string_view name :
        absl::StrSplit(value->string_value(), absl::ByAnyChar("|,"))) {
     name = absl::StripAsciiWhitespace(name);
     if (name.empty()) continue;
-    any = true;
     bool found = false;
     for (size_t i = 0; i < level_flowcharts.size(); ++i) {
       if (absl::EqualsIgnoreCase(channel.flowcharts()[level_flowcharts[i]].name,
@@ -78,11 +74,11 @@ absl::optional<std::vector<int>> FlowchartsByName(
           "'", name, "' is no flowchart of audience level '", level.name, "'"));
     }
   }
-  if (!any) return absl::nullopt;
   std::vector<int> flowcharts;
   for (size_t i = 0; i < level_flowcharts.size(); ++i) {
     if (named[i]) flowcharts.push_back(level_flowcharts[i]);
   }
+  if (flowcharts.empty()) return absl::nullopt;
   return flowcharts;
 }
 

@@ -38,9 +38,9 @@ bool IgnoresSuppression(const v1::SessionState& state,
 
 // The flowcharts UACIExecuteFlowchartByName names, as indices of
 // `audience_level`'s flowcharts in the level's order; nullopt when the
-// parameter is absent, empty or not a string. Each problem (a name that is
-// no flowchart of the level, a value that is not a string) is appended to
-// `problems` (when not null) as a sentence naming it.
+// parameter is absent, not a string or names none of them. Each problem (a name
+// that is no flowchart of the level, a value that is not a string) is appended
+// to `problems` (when not null) as a sentence naming it.
 absl::optional<std::vector<int>> FlowchartsByName(
     const channel::CompiledChannel& channel, int audience_level,
     const v1::SessionState& state, const std::vector<v1::NameValue>& transient,

@@ -52,7 +52,7 @@ void SegmentForCall(const channel::CompiledChannel& channel, int audience_level,
     AddAdvisory(response, v1::INVALID_PARAMETER, v1::WARNING,
                 "UACIExecuteFlowchartByName ignored in part or whole", problem);
   }
-  if (named.has_value() && !named->empty()) flowcharts = *named;
+  if (named.has_value()) flowcharts = *named;
   const absl::Status segmented = Resegment(channel, audience_level, flowcharts,
                                            transient, now_millis, state);
   if (!segmented.ok()) {
