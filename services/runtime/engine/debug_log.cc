@@ -9,13 +9,15 @@ namespace parley::engine {
 
 bool DebugLogOn() { return spdlog::should_log(spdlog::level::info); }
 
-void LogDebugCall(absl::string_view session_id, const v1::SessionState& state,
+std::string DebugSegments(const v1::SessionState& state) {
+  return absl::StrJoin(state.segments(), ",");
+}
+
+void LogDebugCall(absl::string_view session_id, absl::string_view segments,
                   const google::protobuf::Message& response) {
-  const std::string segments = absl::StrJoin(state.segments(), ",");
-  const std::string text = response.ShortDebugString();
   spdlog::info("debug session '{}': {} segments=[{}] {}",
                std::string(session_id), response.GetDescriptor()->name(),
-               segments, text);
+               std::string(segments), response.ShortDebugString());
 }
 
 }  // namespace parley::engine

@@ -102,12 +102,11 @@ absl::StatusOr<v1::StartSessionResponse> SessionEngine::StartSession(
   SegmentForCall(channel, level_index, {}, transient, now_millis, state,
                  response);
   const bool debug = state.debug() && DebugLogOn();
-  v1::SessionState debug_state;
-  if (debug) *debug_state.mutable_segments() = state.segments();
+  const std::string debug_segments = debug ? DebugSegments(state) : "";
   const absl::StatusOr<uint64_t> created =
       store_->Create(std::move(state), /*replace_existing=*/true, now);
   if (!created.ok()) return created.status();
-  if (debug) LogDebugCall(request.session_id(), debug_state, response);
+  if (debug) LogDebugCall(request.session_id(), debug_segments, response);
   return response;
 }
 

@@ -70,7 +70,7 @@ class SessionEngine::SessionChange {
 
  private:
   void OnRead(absl::StatusOr<v1::SessionState> state) {
-    debug_state_.reset();
+    debug_segments_.reset();
     response_ = Response();
     response_.set_session_id(session_id_);
     prepare_(response_);
@@ -85,8 +85,7 @@ class SessionEngine::SessionChange {
     if (!write.ok()) return Finish(write.status());
     // Only a debug session pays for the copy.
     if (live->state.debug() && DebugLogOn()) {
-      debug_state_.emplace();
-      *debug_state_->mutable_segments() = live->state.segments();
+      debug_segments_ = DebugSegments(live->state);
     }
     if (!*write) {
       if (!latest_ && response_.status() == v1::ERROR) {
@@ -122,8 +121,8 @@ class SessionEngine::SessionChange {
   }
 
   void Finish(absl::StatusOr<Response> result) {
-    if (debug_state_.has_value() && result.ok()) {
-      LogDebugCall(session_id_, *debug_state_, *result);
+    if (debug_segments_.has_value() && result.ok()) {
+      LogDebugCall(session_id_, *debug_segments_, *result);
     }
     Completion<Response> done = std::move(done_);
     delete this;
@@ -142,7 +141,7 @@ class SessionEngine::SessionChange {
   absl::Time now_;
   Response response_;
   // Set while the changed session has its debug flag: what the log shows.
-  absl::optional<v1::SessionState> debug_state_;
+  absl::optional<std::string> debug_segments_;
 };
 
 template <typename Response, typename Prepare, typename Change>
